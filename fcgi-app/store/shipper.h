@@ -1,0 +1,102 @@
+/* shipper: moves spooled records (store/spool.h) into Redis and MariaDB.
+ *
+ * Owns: the per-type registry of batch handlers, the "shipper" JOB_HOST job
+ * (store/jobs.h), progress files and the dead-letter file in the spool dir,
+ * the backlog figures and their publication in Redis.
+ *
+ * A run takes, under its own flock (spool_dir/shipper.lock, so one shipper
+ * per host), the closed segments and the open segments of dead workers
+ * (claimed: renamed to .seg), oldest first; merges their records in arrival
+ * order (each segment keeps its file order); cuts batches of at most
+ * SHIPPER_BATCH_MAX records and, per batch, calls the handler of each type
+ * present with that type's records, in arrival order. A segment is deleted
+ * only after every batch holding its records returned 0; partial progress
+ * is kept in NAME.pos so a restarted run resumes after what committed.
+ *
+ * A handler does its ONE pipelined Redis exchange and ONE multi-row
+ * INSERT IGNORE keyed by the records' unique ids, and returns 0 only after
+ * COMMIT. Redis down: it still inserts and returns 0. It returns < 0 when
+ * MariaDB refused the batch; then the shipper
+ *   - if MariaDB answers a ping: retries the records one by one and moves a
+ *     record that still fails (a "poison" record) to spool_dir/deadletter.log
+ *     (the raw spool line) so it cannot block the spool forever;
+ *   - else (MariaDB down): stops, keeps everything on disk, and backs off
+ *     (2 s, 4 s, 8 s ... at most 30 s between attempts, shared by all
+ *     workers through spool_dir/shipper.state). No busy loop.
+ * Records are re-shipped after a crash between COMMIT and progress update:
+ * handlers must be idempotent in MariaDB (INSERT IGNORE on the unique id).
+ *
+ * Backlog (records spooled, not yet committed: closed, dead and live open
+ * segments) is published after every run, per host, in Redis:
+ *     HASH  <kv_prefix>spool:backlog:<hostname>
+ *           records     <n>
+ *           oldest_us   <arrival of the oldest unshipped record, 0 if none>
+ *           failures    <consecutive failed cycles, 0 after a success>
+ *           updated     <unix seconds of publication>
+ *     (expires after SHIPPER_BACKLOG_TTL_S without a run)
+ *     SET   <kv_prefix>spool:hosts   hostnames that published
+ *
+ * Never: runs on the request path (except shipper_ship_now(), the disk-full
+ * fallback), sleeps between retries, deletes a record before its COMMIT. */
+#ifndef ECHELON_STORE_SHIPPER_H
+#define ECHELON_STORE_SHIPPER_H
+#include <stddef.h>
+
+#define SHIPPER_BATCH_MAX 500
+#define SHIPPER_BACKLOG_TTL_S 600
+
+/* One spooled record as a handler sees it. payload is NUL-terminated
+ * (payload[len] == '\0') and valid only during the call. */
+typedef struct shipper_rec {
+    const char *type;
+    const char *payload;
+    size_t len;
+    long long arrival_us;      /* when the worker spooled it (epoch us) */
+} shipper_rec_t;
+
+/* Handle n >= 1 records of one type, in arrival order. Return 0 only when
+ * MariaDB committed them (or the type stores nothing in MariaDB), < 0
+ * otherwise (nothing is assumed committed; the records come again). */
+typedef int (*shipper_batch_fn)(const shipper_rec_t *recs, size_t n);
+
+enum {
+    SHIPPER_OK = 0,
+    SHIPPER_EINVAL = -1,       /* bad type / payload */
+    SHIPPER_ENOHANDLER = -2,   /* type not registered in this process */
+    SHIPPER_EFAIL = -3,        /* a handler failed (MariaDB down ...) */
+    SHIPPER_EBUSY = -4,        /* another shipper holds the lock */
+    SHIPPER_EIO = -5,          /* spool dir unreadable */
+};
+
+/* Register the handler of a record type (spool_type_valid() names). Call at
+ * process start, in every process that ships: the workers AND echelon-ctl.
+ * Re-registering a type replaces its handler. Returns 0 or SHIPPER_EINVAL. */
+int shipper_register(const char *type, shipper_batch_fn fn);
+
+/* Register the "shipper" job (JOB_HOST, every 250 ms). Call once per worker
+ * after the handlers are registered. */
+void shipper_init(void);
+
+/* The job itself: ship for about budget_ms. Returns 0 when the spool is
+ * empty, 1 when more work remains, -1 on failure or backoff. */
+int shipper_run(long budget_ms);
+
+/* Disk-full fallback on the request path: hand one record synchronously to
+ * its handler. Returns SHIPPER_OK, SHIPPER_EINVAL, SHIPPER_ENOHANDLER or
+ * SHIPPER_EFAIL. */
+int shipper_ship_now(const char *type, const char *payload, size_t len);
+
+/* echelon-ctl flush: ship everything now, including the complete records of
+ * live workers' open segments, ignoring the backoff; waits for a running
+ * shipper to finish first. Returns 0 when the spool is empty afterwards, or
+ * a SHIPPER_E* code. */
+int shipper_flush_all(void);
+
+/* Backlog for /api/health and /api/stats/vitals: summed over every host's
+ * Redis publication when Redis answers, else computed from the local spool
+ * dir. *oldest_age_s is 0 when the backlog is empty. Returns 0, or -1 when
+ * neither source is readable (then both outputs are 0). */
+int shipper_backlog(long long *records, long long *oldest_age_s);
+/* Local spool only (this host), never touches Redis. */
+int shipper_backlog_local(long long *records, long long *oldest_age_s);
+#endif
