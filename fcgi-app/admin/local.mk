@@ -1,0 +1,1 @@
+# fcgi-app/admin: sources and unit tests of this module

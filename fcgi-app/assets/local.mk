@@ -1,0 +1,1 @@
+# fcgi-app/assets: sources and unit tests of this module

@@ -1,0 +1,1 @@
+# fcgi-app/collect: sources and unit tests of this module

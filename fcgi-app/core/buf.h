@@ -1,0 +1,22 @@
+/* buf: growable byte buffer (heap), for response bodies and SQL text.
+ *
+ * Promises: contents are always NUL-terminated; appends never truncate
+ * (they abort on out-of-memory). The owner calls buf_free(). */
+#ifndef ECHELON_CORE_BUF_H
+#define ECHELON_CORE_BUF_H
+#include <stddef.h>
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+} buf_t;
+
+void buf_init(buf_t *b);
+void buf_reserve(buf_t *b, size_t extra);
+void buf_append(buf_t *b, const void *data, size_t n);
+void buf_puts(buf_t *b, const char *s);
+void buf_putc(buf_t *b, char c);
+void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(buf_t *b);          /* length 0, keeps memory */
+void buf_free(buf_t *b);
+#endif

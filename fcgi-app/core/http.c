@@ -1,0 +1,344 @@
+/* http.c -- request parsing and response writing (see http.h). */
+#include "core/http.h"
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char http_csp[] =
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'";
+
+/* ------------------------------------------------------------------ */
+/* pure parsers                                                        */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+size_t http_pct_decode(const char *s, size_t n, char *out, int plus_space)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+            hexval((unsigned char)s[i + 2]) >= 0) {
+            out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+            i += 2;
+        } else if (c == '+' && plus_space) {
+            out[o++] = ' ';
+        } else {
+            out[o++] = c;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+size_t http_parse_query(arena_t *a, const char *s, size_t n, http_pair_t *out, size_t max)
+{
+    size_t count = 0, i = 0;
+    while (i < n && count < max) {
+        size_t start = i;
+        while (i < n && s[i] != '&') i++;
+        size_t end = i;
+        i++; /* skip '&' */
+        if (end == start) continue;
+        size_t eq = start;
+        while (eq < end && s[eq] != '=') eq++;
+        size_t nl = eq - start, vl = eq < end ? end - eq - 1 : 0;
+        char *name = arena_alloc(a, nl + 1), *value = arena_alloc(a, vl + 1);
+        out[count].name_len = http_pct_decode(s + start, nl, name, 1);
+        out[count].value_len = eq < end ? http_pct_decode(s + eq + 1, vl, value, 1) : 0;
+        if (eq >= end) value[0] = '\0';
+        out[count].name = name;
+        out[count].value = value;
+        count++;
+    }
+    return count;
+}
+
+size_t http_parse_cookies(arena_t *a, const char *s, size_t n, http_pair_t *out, size_t max)
+{
+    size_t count = 0, i = 0;
+    while (i < n && count < max) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ';')) i++;
+        size_t start = i;
+        while (i < n && s[i] != ';') i++;
+        size_t end = i;
+        while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t')) end--;
+        size_t eq = start;
+        while (eq < end && s[eq] != '=') eq++;
+        if (eq >= end || eq == start) continue;        /* no name or no '=' */
+        size_t ne = eq;
+        while (ne > start && s[ne - 1] == ' ') ne--;
+        size_t vs = eq + 1;
+        while (vs < end && s[vs] == ' ') vs++;
+        size_t ve = end;
+        if (ve - vs >= 2 && s[vs] == '"' && s[ve - 1] == '"') { vs++; ve--; }
+        out[count].name = arena_strndup(a, s + start, ne - start);
+        out[count].name_len = ne - start;
+        out[count].value = arena_strndup(a, s + vs, ve - vs);
+        out[count].value_len = ve - vs;
+        count++;
+    }
+    return count;
+}
+
+size_t http_collapse_slashes(char *p, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '/' && o > 0 && p[o - 1] == '/') continue;
+        p[o++] = p[i];
+    }
+    if (o < n) p[o] = '\0';
+    return o;
+}
+
+void http_header_to_cgi(const char *name, char *out, size_t outsz)
+{
+    if (outsz == 0) return;
+    size_t o = 0;
+    const char *pre = "HTTP_";
+    if (strcasecmp(name, "Content-Type") == 0 || strcasecmp(name, "Content-Length") == 0) pre = "";
+    for (; *pre && o + 1 < outsz; pre++) out[o++] = *pre;
+    for (; *name && o + 1 < outsz; name++)
+        out[o++] = *name == '-' ? '_' : (char)toupper((unsigned char)*name);
+    out[o] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* request                                                             */
+
+void req_init(req_t *r, arena_t *a, http_env_fn env, void *env_ctx)
+{
+    memset(r, 0, sizeof *r);
+    r->arena = a;
+    r->env = env;
+    r->env_ctx = env_ctx;
+    const char *m = env(env_ctx, "REQUEST_METHOD");
+    r->method = m ? m : "GET";
+    r->is_head = strcmp(r->method, "HEAD") == 0;
+    const char *uri = env(env_ctx, "REQUEST_URI");
+    if (!uri) uri = env(env_ctx, "SCRIPT_NAME");
+    if (!uri || !*uri) uri = "/";
+    const char *q = strchr(uri, '?');
+    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+    char *path = arena_strndup(a, uri, plen);
+    http_collapse_slashes(path, plen);
+    if (path[0] != '/') path = arena_printf(a, "/%s", path);
+    r->path = path;
+    const char *qs = env(env_ctx, "QUERY_STRING");
+    if (!qs) qs = q ? q + 1 : "";
+    r->raw_query = qs;
+}
+
+const char *req_env(const req_t *r, const char *name) { return r->env(r->env_ctx, name); }
+
+const char *req_header(const req_t *r, const char *name)
+{
+    char var[128];
+    http_header_to_cgi(name, var, sizeof var);
+    return r->env(r->env_ctx, var);
+}
+
+static void parse_query_once(req_t *r)
+{
+    if (r->query_parsed) return;
+    r->query_parsed = 1;
+    r->query = arena_alloc(r->arena, sizeof(http_pair_t) * HTTP_MAX_PAIRS);
+    r->nquery = http_parse_query(r->arena, r->raw_query, strlen(r->raw_query), r->query, HTTP_MAX_PAIRS);
+}
+
+const http_pair_t *req_query_pair(req_t *r, const char *name)
+{
+    parse_query_once(r);
+    for (size_t i = 0; i < r->nquery; i++)
+        if (strcmp(r->query[i].name, name) == 0) return &r->query[i];
+    return NULL;
+}
+
+const char *req_query(req_t *r, const char *name)
+{
+    const http_pair_t *p = req_query_pair(r, name);
+    return p ? p->value : NULL;
+}
+
+const char *req_cookie(req_t *r, const char *name)
+{
+    if (!r->cookies_parsed) {
+        r->cookies_parsed = 1;
+        const char *h = req_header(r, "Cookie");
+        r->cookies = arena_alloc(r->arena, sizeof(http_pair_t) * HTTP_MAX_PAIRS);
+        r->ncookies = h ? http_parse_cookies(r->arena, h, strlen(h), r->cookies, HTTP_MAX_PAIRS) : 0;
+    }
+    for (size_t i = 0; i < r->ncookies; i++)
+        if (strcmp(r->cookies[i].name, name) == 0) return r->cookies[i].value;
+    return NULL;
+}
+
+const char *req_param(const req_t *r, int i)
+{
+    return i >= 0 && i < r->nparams ? r->params[i] : NULL;
+}
+
+long long req_content_length(const req_t *r)
+{
+    const char *cl = r->env(r->env_ctx, "CONTENT_LENGTH");
+    if (!cl || !*cl) return -1;
+    char *end;
+    long long v = strtoll(cl, &end, 10);
+    if (*end || v < 0) return -1;
+    return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* response                                                            */
+
+void resp_init(resp_t *r)
+{
+    memset(r, 0, sizeof *r);
+    buf_init(&r->headers);
+    buf_init(&r->body);
+    r->status = 200;
+}
+
+void resp_free(resp_t *r)
+{
+    buf_free(&r->headers);
+    buf_free(&r->body);
+}
+
+void resp_reset(resp_t *r)
+{
+    buf_reset(&r->headers);
+    buf_reset(&r->body);
+    r->status = 200;
+    r->content_type = NULL;
+    r->no_security_headers = 0;
+    r->sent = 0;
+}
+
+void resp_header(resp_t *r, const char *name, const char *value)
+{
+    /* Header values never carry CR/LF: drop them rather than split headers. */
+    buf_puts(&r->headers, name);
+    buf_puts(&r->headers, ": ");
+    for (const char *p = value; *p; p++)
+        if (*p != '\r' && *p != '\n') buf_putc(&r->headers, *p);
+    buf_puts(&r->headers, "\r\n");
+}
+
+void resp_write(resp_t *r, const void *data, size_t n) { buf_append(&r->body, data, n); }
+void resp_puts(resp_t *r, const char *s) { buf_puts(&r->body, s); }
+
+void resp_printf(resp_t *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[512];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) {
+        buf_append(&r->body, small, (size_t)n);
+        return;
+    }
+    buf_reserve(&r->body, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(r->body.p + r->body.len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    r->body.len += (size_t)n;
+}
+
+void resp_set(resp_t *r, int status, const char *content_type, const char *body, size_t n)
+{
+    r->status = status;
+    r->content_type = content_type;
+    buf_reset(&r->body);
+    if (body && n) buf_append(&r->body, body, n);
+}
+
+void resp_text(resp_t *r, int status, const char *text)
+{
+    resp_set(r, status, "text/plain;charset=UTF-8", text, strlen(text));
+}
+
+void resp_json(resp_t *r, int status, json_object *obj)
+{
+    size_t n = 0;
+    const char *s = json_object_to_json_string_length(obj, HTTP_JSON_FLAGS, &n);
+    resp_set(r, status, "application/json", s, n);
+    json_object_put(obj);
+}
+
+void resp_error(resp_t *r, int status, const char *code, const char *message)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(code));
+    if (message) json_object_object_add(o, "message", json_object_new_string(message));
+    resp_json(r, status, o);
+}
+
+void resp_redirect(resp_t *r, int status, const char *location)
+{
+    resp_set(r, status, NULL, NULL, 0);
+    resp_header(r, "Location", location);
+}
+
+static const char *status_text(int s)
+{
+    switch (s) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+int resp_send(resp_t *r, const req_t *req, http_out_fn out, void *out_ctx)
+{
+    if (r->sent) return 0;
+    r->sent = 1;
+    buf_t h;
+    buf_init(&h);
+    buf_printf(&h, "Status: %d %s\r\n", r->status, status_text(r->status));
+    if (r->content_type) buf_printf(&h, "Content-Type: %s\r\n", r->content_type);
+    buf_append(&h, r->headers.p ? r->headers.p : "", r->headers.len);
+    buf_puts(&h, "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n"
+                 "Referrer-Policy: strict-origin-when-cross-origin\r\n");
+    if (r->content_type && strstr(r->content_type, "text/html"))
+        buf_printf(&h, "Content-Security-Policy: %s\r\n", http_csp);
+    if (r->status != 204 && r->status != 304)
+        buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
+    buf_puts(&h, "\r\n");
+    int rc = out(out_ctx, h.p, h.len);
+    int head = req && req->is_head;
+    if (rc == 0 && !head && r->body.len && r->status != 204 && r->status != 304)
+        rc = out(out_ctx, r->body.p, r->body.len);
+    buf_free(&h);
+    return rc;
+}

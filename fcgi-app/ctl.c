@@ -1,0 +1,71 @@
+/* echelon-ctl: the admin tool. Runs against the same configuration as the
+ * workers (echelon.conf + ECHELON_* environment).
+ *
+ * Each command is one row of `commands[]`; owners add their rows in their
+ * section. A command gets argc/argv after the command name and returns the
+ * process exit status. */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include "core/config.h"
+#include "core/log.h"
+#include "store/db.h"
+#include "store/kv.h"
+#include "store/migrate.h"
+
+typedef struct ctl_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} ctl_cmd_t;
+
+static int cmd_migrate(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    return migrate_run(cfg->sql_dir) == 0 ? 0 : 1;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const ctl_cmd_t commands[] = {
+    /* == core (owner: lead) == */
+    { "migrate", cmd_migrate, "apply pending sql/NNN_*.sql migrations" },
+    { "help", cmd_help, "list commands" },
+    /* == end core == */
+    /* == spool (owner: spool) == */
+    /* == end spool == */
+    /* == defense (owner: defense) == */
+    /* == end defense == */
+    /* == api (owner: api) == */
+    /* == end api == */
+    /* == stats (owner: stats) == */
+    /* == end stats == */
+};
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    printf("usage: echelon-ctl COMMAND [ARGS]\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        printf("  %-16s %s\n", commands[i].name, commands[i].help);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char err[256];
+    if (argc < 2) {
+        cmd_help(0, NULL);
+        return 2;
+    }
+    if (config_load(err, sizeof err) != 0) {
+        fprintf(stderr, "echelon-ctl: configuration: %s\n", err);
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(commands[i].name, argv[1]) == 0)
+            return commands[i].fn(argc - 2, argv + 2);
+    }
+    fprintf(stderr, "echelon-ctl: unknown command '%s' (try help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,156 @@
+/* echelon.fcgi -- the FastCGI worker.
+ *
+ * One request at a time: accept, dispatch through the route table with the
+ * precedence of spec/40 §1, answer, finish the FastCGI request, and only
+ * then run deferred jobs (spool shipping, maintenance, sweeps). While idle
+ * the worker wakes at most every second (SIGALRM interrupts accept) to run
+ * due jobs, so an idle cluster still ships its spool. SIGTERM lets the
+ * current request finish and exits. */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "core/config.h"
+#include "core/cors.h"
+#include "core/log.h"
+#include "core/router.h"
+#include "routes.h"
+#include "store/db.h"
+#include "store/jobs.h"
+#include "store/kv.h"
+#include "dispatch_hooks.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig) { (void)sig; stop_requested = 1; }
+static void on_alarm(int sig) { (void)sig; }
+
+static const char *fcgi_env(void *ctx, const char *name)
+{
+    return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+}
+
+static int fcgi_out(void *ctx, const char *data, size_t n)
+{
+    FCGX_Request *rq = ctx;
+    return FCGX_PutStr(data, (int)n, rq->out) == (int)n ? 0 : -1;
+}
+
+/* Read the body up to route->body_max. Returns 0, or 413 when it is larger
+ * (by Content-Length or by actual bytes: a lying header does not help). */
+static int read_body(FCGX_Request *rq, req_t *req, const route_t *rt)
+{
+    long long cl = req_content_length(req);
+    if (rt->body_max == 0) return 0;
+    if (cl > (long long)rt->body_max) return 413;
+    size_t cap = rt->body_max + 1, len = 0;
+    char *body = arena_alloc(req->arena, cap + 1);
+    while (len < cap) {
+        int n = FCGX_GetStr(body + len, (int)(cap - len), rq->in);
+        if (n <= 0) break;
+        len += (size_t)n;
+    }
+    if (len > rt->body_max) return 413;
+    body[len] = '\0';
+    req->body = body;
+    req->body_len = len;
+    return 0;
+}
+
+void dispatch(req_t *req, resp_t *resp, FCGX_Request *rq)
+{
+    hook_before_route(req, resp);
+
+    if (strcmp(req->method, "OPTIONS") == 0) {
+        if (hook_is_static_asset(req->path)) {
+            resp_text(resp, 405, "Method Not Allowed");
+            return;
+        }
+        resp_set(resp, 204, NULL, NULL, 0);
+        cors_headers(req, resp);
+        return;
+    }
+    const route_t *rt = NULL;
+    switch (router_match(routes, nroutes, req, &rt)) {
+    case ROUTER_NOT_FOUND:
+        resp_text(resp, 404, "Not Found");
+        return;
+    case ROUTER_BAD_METHOD:
+        resp_text(resp, 405, "Method Not Allowed");
+        return;
+    case ROUTER_FOUND:
+        break;
+    }
+    if (rq && read_body(rq, req, rt) == 413) {
+        if (rt->body_413) resp_error(resp, 413, "payload_too_large", rt->body_413);
+        else resp_set(resp, 413, NULL, NULL, 0);
+        return;
+    }
+    if (rt->area == AREA_API && hook_auth_api(req, resp) != 0) return;
+    if (rt->area == AREA_ADMIN && hook_auth_admin(req, resp) != 0) return;
+    rt->fn(req, resp);
+}
+
+int main(void)
+{
+    char err[256];
+    if (config_load(err, sizeof err) != 0) {
+        log_err("main", "configuration: %s", err);
+        return 1;
+    }
+    config_log();
+    hook_worker_start();
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;       /* no SA_RESTART: interrupts accept */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (FCGX_Init() != 0) {
+        log_err("main", "FCGX_Init failed");
+        return 1;
+    }
+    FCGX_Request rq;
+    FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+    arena_t arena = { 0 };
+    resp_t resp;
+    resp_init(&resp);
+
+    while (!stop_requested) {
+        alarm(1);
+        int rc = FCGX_Accept_r(&rq);
+        alarm(0);
+        if (rc < 0) {
+            if (stop_requested) break;
+            jobs_run_due(500);               /* idle wake-up */
+            continue;
+        }
+        req_t req;
+        req_init(&req, &arena, fcgi_env, &rq);
+        resp_reset(&resp);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        dispatch(&req, &resp, &rq);
+        resp_send(&resp, &req, fcgi_out, &rq);
+        FCGX_Finish_r(&rq);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long us = (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+        hook_after_response(&req, &resp, us);
+        arena_reset(&arena);
+        if (!stop_requested) jobs_run_due(200);
+    }
+    hook_worker_stop();
+    db_close();
+    kv_close();
+    resp_free(&resp);
+    arena_free(&arena);
+    return 0;
+}

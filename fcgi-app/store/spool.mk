@@ -1,0 +1,1 @@
+# fcgi-app/store/spool.mk: sources and unit tests (fragment included by Makefile.am)

@@ -1,0 +1,221 @@
+/* test_core: parsers and pure logic of fcgi-app/core. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/cors.h"
+#include "core/http.h"
+#include "core/router.h"
+
+static void test_pct_decode(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(http_pct_decode("a%20b+c", 7, out, 1), 5);
+    assert_string_equal(out, "a b c");
+    http_pct_decode("a+b", 3, out, 0);
+    assert_string_equal(out, "a+b");
+    /* malformed escapes stay literal, including at the very end */
+    http_pct_decode("%zz%4", 5, out, 1);
+    assert_string_equal(out, "%zz%4");
+    http_pct_decode("%", 1, out, 1);
+    assert_string_equal(out, "%");
+    assert_int_equal(http_pct_decode("%00x", 4, out, 1), 2);
+    assert_int_equal(out[0], 0);
+    http_pct_decode("%C3%A9", 6, out, 0);
+    assert_string_equal(out, "\xc3\xa9");
+}
+
+static void test_query(void **state)
+{
+    (void)state;
+    arena_t a = { 0 };
+    http_pair_t p[8];
+    size_t n = http_parse_query(&a, "a=1&&b=x%20y&c&=v&a=2", 21, p, 8);
+    assert_int_equal(n, 5);
+    assert_string_equal(p[0].name, "a");
+    assert_string_equal(p[0].value, "1");
+    assert_string_equal(p[1].name, "b");
+    assert_string_equal(p[1].value, "x y");
+    assert_string_equal(p[2].name, "c");
+    assert_string_equal(p[2].value, "");
+    assert_string_equal(p[3].name, "");
+    assert_string_equal(p[3].value, "v");
+    /* the cap is enforced */
+    assert_int_equal(http_parse_query(&a, "a=1&b=2&c=3", 11, p, 2), 2);
+    assert_int_equal(http_parse_query(&a, "", 0, p, 8), 0);
+    arena_free(&a);
+}
+
+static void test_cookies(void **state)
+{
+    (void)state;
+    arena_t a = { 0 };
+    http_pair_t p[8];
+    const char *h = "a=1; echelon_session=abc ; q=\"quoted\";bad; =x; e=";
+    size_t n = http_parse_cookies(&a, h, strlen(h), p, 8);
+    assert_int_equal(n, 4);
+    assert_string_equal(p[0].name, "a");
+    assert_string_equal(p[1].name, "echelon_session");
+    assert_string_equal(p[1].value, "abc");
+    assert_string_equal(p[2].value, "quoted");
+    assert_string_equal(p[3].name, "e");
+    assert_string_equal(p[3].value, "");
+    arena_free(&a);
+}
+
+static void test_slashes_and_headers(void **state)
+{
+    (void)state;
+    char p[] = "//admin///x/";
+    size_t n = http_collapse_slashes(p, strlen(p));
+    assert_int_equal(n, 9);
+    assert_string_equal(p, "/admin/x/");
+    char v[64];
+    http_header_to_cgi("User-Agent", v, sizeof v);
+    assert_string_equal(v, "HTTP_USER_AGENT");
+    http_header_to_cgi("content-type", v, sizeof v);
+    assert_string_equal(v, "CONTENT_TYPE");
+    http_header_to_cgi("X-Forwarded-For", v, 8);
+    assert_string_equal(v, "HTTP_X_");
+}
+
+static void test_config_values(void **state)
+{
+    (void)state;
+    long v = 0;
+    assert_true(cfg_parse_bool("true"));
+    assert_false(cfg_parse_bool("TRUE"));
+    assert_false(cfg_parse_bool("1"));
+    assert_false(cfg_parse_bool(NULL));
+    assert_int_equal(cfg_parse_int("15s", 10, &v), 0);
+    assert_int_equal(v, 15);
+    assert_int_equal(cfg_parse_int("  -7", 10, &v), 0);
+    assert_int_equal(v, -7);
+    assert_int_equal(cfg_parse_int("abc", 10, &v), -1);
+    assert_int_equal(cfg_parse_int("", 10, &v), -1);
+    assert_int_equal(cfg_parse_int("0x10", 0, &v), 0);
+    assert_int_equal(v, 16);
+    assert_int_equal(cfg_parse_int("0x10", 10, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(cfg_parse_int("010", 0, &v), 0);
+    assert_int_equal(v, 10);
+    cfg_list_t l;
+    cfg_parse_list(" CN, ,ru ,", +1, &l);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[0], "CN");
+    assert_string_equal(l.items[1], "RU");
+    cfg_list_free(&l);
+    cfg_parse_list("", -1, &l);
+    assert_int_equal(l.n, 0);
+    cfg_site_countries_t *sc;
+    size_t n = cfg_parse_site_countries(" Shop:cn, ru;bad;blog:;shop:us:xx;x:de", &sc);
+    assert_int_equal(n, 2);
+    assert_string_equal(sc[0].site, "shop");
+    assert_int_equal(sc[0].countries.n, 1);
+    assert_string_equal(sc[0].countries.items[0], "US");
+    assert_string_equal(sc[1].site, "x");
+}
+
+static void route_a(req_t *r, resp_t *s) { (void)r; (void)s; }
+static void route_b(req_t *r, resp_t *s) { (void)r; (void)s; }
+
+static const char *env_of(void *ctx, const char *name)
+{
+    const char **kv = ctx;
+    for (; kv[0]; kv += 2)
+        if (strcmp(kv[0], name) == 0) return kv[1];
+    return NULL;
+}
+
+static void test_router(void **state)
+{
+    (void)state;
+    static const route_t t[] = {
+        { M_GET, "/admin/bots/:id", route_b, AREA_ADMIN, 0, NULL },
+        { M_GET, "/admin/bots/excluded", route_a, AREA_ADMIN, 0, NULL },
+        { M_PATCH | M_DELETE, "/api/campaigns/:id", route_a, AREA_API, 0, NULL },
+        { M_GET | M_POST, "/api/campaigns", route_b, AREA_API, 0, NULL },
+    };
+    arena_t a = { 0 };
+    const route_t *rt;
+    req_t r;
+    const char *e1[] = { "REQUEST_METHOD", "GET", "REQUEST_URI", "//admin/bots/excluded?x=1", NULL };
+    req_init(&r, &a, env_of, e1);
+    assert_string_equal(r.path, "/admin/bots/excluded");
+    assert_string_equal(r.raw_query, "x=1");
+    assert_int_equal(router_match(t, 4, &r, &rt), ROUTER_FOUND);
+    assert_ptr_equal(rt->fn, route_a);
+    const char *e2[] = { "REQUEST_METHOD", "HEAD", "REQUEST_URI", "/admin/bots/v%41", NULL };
+    req_init(&r, &a, env_of, e2);
+    assert_int_equal(router_match(t, 4, &r, &rt), ROUTER_FOUND);
+    assert_string_equal(req_param(&r, 0), "vA");
+    const char *e3[] = { "REQUEST_METHOD", "DELETE", "REQUEST_URI", "/api/campaigns", NULL };
+    req_init(&r, &a, env_of, e3);
+    assert_int_equal(router_match(t, 4, &r, &rt), ROUTER_BAD_METHOD);
+    const char *e4[] = { "REQUEST_METHOD", "GET", "REQUEST_URI", "/api/campaigns/", NULL };
+    req_init(&r, &a, env_of, e4);
+    assert_int_equal(router_match(t, 4, &r, &rt), ROUTER_NOT_FOUND);
+    const char *e5[] = { "REQUEST_METHOD", "GET", "REQUEST_URI", "/admin/bots/x/y", NULL };
+    req_init(&r, &a, env_of, e5);
+    assert_int_equal(router_match(t, 4, &r, &rt), ROUTER_NOT_FOUND);
+    arena_free(&a);
+}
+
+static int collect_out(void *ctx, const char *d, size_t n)
+{
+    buf_append(ctx, d, n);
+    return 0;
+}
+
+static void test_response(void **state)
+{
+    (void)state;
+    resp_t r;
+    resp_init(&r);
+    resp_error(&r, 400, "invalid_payload", "Bad \"x\"");
+    assert_string_equal(r.body.p, "{\"error\":\"invalid_payload\",\"message\":\"Bad \\\"x\\\"\"}");
+    resp_header(&r, "X-Test", "a\r\nInjected: 1");
+    buf_t out;
+    buf_init(&out);
+    resp_send(&r, NULL, collect_out, &out);
+    assert_non_null(strstr(out.p, "Status: 400 Bad Request\r\n"));
+    assert_non_null(strstr(out.p, "X-Test: aInjected: 1\r\n"));
+    assert_non_null(strstr(out.p, "X-Frame-Options: DENY\r\n"));
+    assert_null(strstr(out.p, "Content-Security-Policy"));
+    resp_reset(&r);
+    buf_reset(&out);
+    resp_set(&r, 200, "text/html; charset=utf-8", "<p>", 3);
+    resp_send(&r, NULL, collect_out, &out);
+    assert_non_null(strstr(out.p, "Content-Security-Policy: default-src 'self'"));
+    buf_free(&out);
+    resp_free(&r);
+}
+
+static void test_origin_host(void **state)
+{
+    (void)state;
+    char h[64];
+    assert_int_equal(cors_origin_host("https://Example.COM:8443", h, sizeof h), 0);
+    assert_string_equal(h, "example.com");
+    assert_int_equal(cors_origin_host("http://[::1]:80", h, sizeof h), 0);
+    assert_string_equal(h, "[::1]");
+    assert_int_equal(cors_origin_host("null", h, sizeof h), -1);
+    assert_int_equal(cors_origin_host("://x", h, sizeof h), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_query),
+        cmocka_unit_test(test_cookies),      cmocka_unit_test(test_slashes_and_headers),
+        cmocka_unit_test(test_config_values), cmocka_unit_test(test_router),
+        cmocka_unit_test(test_response),     cmocka_unit_test(test_origin_host),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
