@@ -108,6 +108,7 @@ int pow_script(int64_t now_ms, pow_script_t *out);
 
 /* ---- verification and penalty (§4.4–§4.7) ---- */
 
+/* The values are stable (0, 1, 2): defense/score.h's SCORE_POW_* mirror them. */
 typedef enum pow_result {
     POW_VALID = 0,
     POW_MISSING,                      /* token absent or "" */
@@ -115,7 +116,8 @@ typedef enum pow_result {
 } pow_result_t;
 
 /* §4.5 with an explicit secret and window (W < 0: only cached tokens are
- * valid). tok may be NULL (= missing). sid and site are used byte-exact as
+ * valid; W is capped at 1440 minutes, since buckets older than generation
+ * P - 1 cannot pair with a module the tracker was given). tok may be NULL (= missing). sid and site are used byte-exact as
  * the endpoint resolved them; an input (challenge:sid:site) longer than
  * POW_INPUT_MAX is invalid. Returns 0 with *out set, or -1 on a crypto
  * failure (*out = POW_INVALID then too, so callers may ignore the code). */
