@@ -20,4 +20,11 @@ int defense_init(void);
 /* For the dispatcher: call for every routed request (before rate limiting,
  * after the bundled static files). Cheap when the UA is not a known bot. */
 void defense_note_request(req_t *req);
+
+/* echelon-ctl commands (rows in ctl.c's defense section):
+ *   correlate                     one correlator sweep now
+ *   feeds refresh [--from DIR]    fetch, validate, publish a feed version
+ *   feeds status                  counts of the loaded feeds */
+int defense_ctl_correlate(int argc, char **argv);
+int defense_ctl_feeds(int argc, char **argv);
 #endif
