@@ -99,4 +99,8 @@ int shipper_flush_all(void);
 int shipper_backlog(long long *records, long long *oldest_age_s);
 /* Local spool only (this host), never touches Redis. */
 int shipper_backlog_local(long long *records, long long *oldest_age_s);
+
+/* Unit tests only: never touch Redis, and ask db_alive_fn (1 = up) instead
+ * of pinging MariaDB when a handler fails. */
+void shipper_test_mode(int (*db_alive_fn)(void));
 #endif

@@ -88,6 +88,11 @@ int spool_name_parse(const char *fname, char *base, size_t basesz,
 /* Base name for a segment opened at open_us by pid, sequence seq. */
 int spool_name_make(char *out, size_t outsz, long long open_us, long pid, unsigned seq);
 
+/* The spool directory: the override if set, else cfg->spool_dir (NULL if
+ * neither). spool_set_dir() is for tests and tools (copied; NULL clears). */
+const char *spool_dir_path(void);
+void spool_set_dir(const char *dir);
+
 /* Microseconds since the epoch (CLOCK_REALTIME). */
 long long spool_now_us(void);
 #endif

@@ -1,0 +1,909 @@
+/* shipper.c -- spool segments -> batch handlers -> MariaDB (see shipper.h).
+ *
+ * One run: lock, list the spool dir, claim dead workers' open segments,
+ * load the oldest segments (from their committed position to their last
+ * complete line), merge them by arrival time, and ship batch after batch.
+ * After each committed batch, every segment it touched either is deleted
+ * (closed and fully shipped) or has its position written, so a crash
+ * anywhere re-ships at most one batch (which INSERT IGNORE absorbs). */
+#define _GNU_SOURCE
+#include "store/shipper.h"
+#include "store/spool.h"
+#include "store/db.h"
+#include "store/kv.h"
+#include "store/jobs.h"
+#include "core/log.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MOD "shipper"
+#define MAX_TYPES 32
+#define LOAD_MAX_BYTES (8u << 20)   /* per run; at least one segment is loaded */
+#define LOAD_MAX_SEGS 512
+#define BACKOFF_MAX_S 30
+#define NEW_STALE_US (10LL * 1000000)
+#define PUBLISH_EVERY_US 1000000LL
+#define LOCK_NAME "shipper-run.lock"
+#define STATE_NAME "shipper.state"
+#define DEADLETTER_NAME "deadletter.log"
+
+static struct {
+    char type[SPOOL_TYPE_MAX + 1];
+    shipper_batch_fn fn;
+} handlers[MAX_TYPES];
+static size_t nhandlers;
+
+static int (*test_db_alive)(void);
+static int test_mode;
+
+/* ---------------------------------------------------------------- helpers */
+
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static int path_of(char *out, size_t outsz, const char *name, const char *sfx)
+{
+    const char *dir = spool_dir_path();
+    if (!dir) return -1;
+    int n = snprintf(out, outsz, "%s/%s%s", dir, name, sfx);
+    return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+/* Small files (positions, state) are replaced whole: write a temporary and
+ * rename, so a reader sees the old or the new content, never a mix. */
+static int write_small(const char *name, const char *sfx, const char *text)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 16];
+    if (path_of(path, sizeof path, name, sfx) != 0) return -1;
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+    if (fd < 0) return -1;
+    size_t len = strlen(text);
+    ssize_t n = write(fd, text, len);
+    close(fd);
+    if (n != (ssize_t)len || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_small(const char *name, const char *sfx, char *out, size_t outsz)
+{
+    char path[PATH_MAX];
+    if (path_of(path, sizeof path, name, sfx) != 0) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, out, outsz - 1);
+    close(fd);
+    if (n < 0) return -1;
+    out[n] = '\0';
+    return 0;
+}
+
+/* NAME.pos = "<byte offset> <records consumed>". Missing = 0 0. */
+static void read_pos(const char *base, size_t *off, long long *recs)
+{
+    char b[64];
+    unsigned long long o = 0;
+    long long r = 0;
+    *off = 0;
+    *recs = 0;
+    if (read_small(base, ".pos", b, sizeof b) != 0) return;
+    if (sscanf(b, "%llu %lld", &o, &r) == 2 && r >= 0) {
+        *off = (size_t)o;
+        *recs = r;
+    }
+}
+
+static int read_all(int fd, size_t from, size_t n, char *out)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, out + got, n - got, (off_t)(from + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int db_alive(void)
+{
+    if (test_db_alive) return test_db_alive();
+    return db_ping() == 0;
+}
+
+static void deadletter(const char *line, size_t len)
+{
+    char path[PATH_MAX];
+    if (path_of(path, sizeof path, DEADLETTER_NAME, "") != 0) return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0660);
+    if (fd < 0) {
+        log_err(MOD, "cannot open %s: %s; record dropped", path, strerror(errno));
+        return;
+    }
+    char *b = malloc(len + 1);
+    if (b) {
+        memcpy(b, line, len);
+        b[len] = '\n';
+        if (write(fd, b, len + 1) != (ssize_t)(len + 1))
+            log_err(MOD, "cannot write %s; record dropped", path);
+        free(b);
+    }
+    close(fd);
+}
+
+static void deadletter_rec(const shipper_rec_t *r)
+{
+    char prefix[SPOOL_TYPE_MAX + 32];
+    int n = spool_format_prefix(prefix, sizeof prefix, r->type, r->arrival_us);
+    if (n < 0) return;
+    char *b = malloc((size_t)n + r->len);
+    if (!b) return;
+    memcpy(b, prefix, (size_t)n);
+    memcpy(b + n, r->payload, r->len);
+    deadletter(b, (size_t)n + r->len);
+    free(b);
+}
+
+/* ---------------------------------------------------------------- registry */
+
+int shipper_register(const char *type, shipper_batch_fn fn)
+{
+    if (!spool_type_valid(type) || !fn) return SHIPPER_EINVAL;
+    for (size_t i = 0; i < nhandlers; i++) {
+        if (strcmp(handlers[i].type, type) == 0) {
+            handlers[i].fn = fn;
+            return SHIPPER_OK;
+        }
+    }
+    if (nhandlers == MAX_TYPES) return SHIPPER_EINVAL;
+    snprintf(handlers[nhandlers].type, sizeof handlers[nhandlers].type, "%s", type);
+    handlers[nhandlers].fn = fn;
+    nhandlers++;
+    return SHIPPER_OK;
+}
+
+static int find_handler(const char *type, size_t tlen)
+{
+    for (size_t i = 0; i < nhandlers; i++)
+        if (strlen(handlers[i].type) == tlen && memcmp(handlers[i].type, type, tlen) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Hand recs to handler h. On failure with MariaDB up, isolate poison
+ * records one by one into the dead-letter file; with MariaDB down, fail. */
+static int deliver(int h, shipper_rec_t *recs, size_t n)
+{
+    shipper_batch_fn fn = handlers[h].fn;
+    if (fn(recs, n) == 0) return SHIPPER_OK;
+    if (!db_alive()) return SHIPPER_EFAIL;
+    for (size_t i = 0; i < n; i++) {
+        if (fn(&recs[i], 1) == 0 || fn(&recs[i], 1) == 0) continue;
+        if (!db_alive()) return SHIPPER_EFAIL;
+        log_err(MOD, "record of type %s refused twice with MariaDB up: moved to %s",
+                recs[i].type, DEADLETTER_NAME);
+        deadletter_rec(&recs[i]);
+    }
+    return SHIPPER_OK;
+}
+
+int shipper_ship_now(const char *type, const char *payload, size_t len)
+{
+    if (!spool_type_valid(type) || !payload || memchr(payload, '\0', len))
+        return SHIPPER_EINVAL;
+    int h = find_handler(type, strlen(type));
+    if (h < 0) return SHIPPER_ENOHANDLER;
+    char *copy = malloc(len + 1);   /* the handler may rely on payload[len] == '\0' */
+    if (!copy) return SHIPPER_EFAIL;
+    memcpy(copy, payload, len);
+    copy[len] = '\0';
+    shipper_rec_t r = { handlers[h].type, copy, len, spool_now_us() };
+    int rc = handlers[h].fn(&r, 1);
+    free(copy);
+    return rc == 0 ? SHIPPER_OK : SHIPPER_EFAIL;
+}
+
+/* ---------------------------------------------------------------- listing */
+
+enum { K_NEW = 1, K_OPEN = 2, K_SEG = 4, K_POS = 8 };
+
+typedef struct ent {
+    char base[64];
+    long long open_us;
+    unsigned kinds;            /* K_* present */
+} ent_t;
+
+typedef struct named {
+    char base[64];
+    long long open_us;
+    int kind;
+} named_t;
+
+static int cmp_named(const void *a, const void *b)
+{
+    return strcmp(((const named_t *)a)->base, ((const named_t *)b)->base);
+}
+
+/* All our files, grouped by base name, oldest first. */
+static int list_spool(ent_t **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    const char *dir = spool_dir_path();
+    if (!dir) return SHIPPER_EIO;
+    DIR *d = opendir(dir);
+    if (!d) return SHIPPER_EIO;
+    named_t *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        named_t x;
+        long pid;
+        int kind = spool_name_parse(de->d_name, x.base, sizeof x.base, &x.open_us, &pid);
+        if (!kind) continue;
+        x.kind = kind == SPOOL_SEG_NEW ? K_NEW : kind == SPOOL_SEG_OPEN ? K_OPEN
+               : kind == SPOOL_SEG_CLOSED ? K_SEG : K_POS;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            named_t *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) break;
+            v = nv;
+            cap = nc;
+        }
+        v[n++] = x;
+    }
+    closedir(d);
+    if (n) qsort(v, n, sizeof *v, cmp_named);
+    ent_t *e = n ? malloc(n * sizeof *e) : NULL;
+    size_t m = 0;
+    for (size_t i = 0; i < n && e; i++) {
+        if (m && strcmp(e[m - 1].base, v[i].base) == 0) {
+            e[m - 1].kinds |= (unsigned)v[i].kind;
+            continue;
+        }
+        memcpy(e[m].base, v[i].base, sizeof e[m].base);
+        e[m].open_us = v[i].open_us;
+        e[m].kinds = (unsigned)v[i].kind;
+        m++;
+    }
+    free(v);
+    *out = e;
+    *nout = m;
+    return 0;
+}
+
+static int exists(const char *base, const char *sfx)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    return path_of(p, sizeof p, base, sfx) == 0 && stat(p, &st) == 0;
+}
+
+/* Owner alive = it holds the flock. If we get the lock the owner is gone:
+ * rename to .seg while holding it. Returns K_SEG (claimed or already
+ * closed), K_OPEN (live), or 0 (vanished). */
+static unsigned claim_open(const char *base)
+{
+    char po[PATH_MAX], ps[PATH_MAX];
+    if (path_of(po, sizeof po, base, ".open") != 0 || path_of(ps, sizeof ps, base, ".seg") != 0)
+        return 0;
+    int fd = open(po, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return exists(base, ".seg") ? K_SEG : 0;
+    unsigned k = K_OPEN;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        if (rename(po, ps) == 0) {
+            log_info(MOD, "claimed segment %s of a worker that exited", base);
+            k = K_SEG;
+        } else {
+            k = exists(base, ".seg") ? K_SEG : 0;
+        }
+    }
+    close(fd);
+    return k;
+}
+
+/* Remove debris: .new files whose creator died before publishing them
+ * (they hold no record), .pos files whose segment is gone. */
+static void sweep(ent_t *e)
+{
+    char p[PATH_MAX];
+    if ((e->kinds & K_NEW) && !(e->kinds & (K_OPEN | K_SEG)) &&
+        spool_now_us() - e->open_us > NEW_STALE_US && path_of(p, sizeof p, e->base, ".new") == 0) {
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (flock(fd, LOCK_EX | LOCK_NB) == 0) unlink(p);
+            close(fd);
+        }
+        e->kinds &= ~(unsigned)K_NEW;
+    }
+    /* readdir may miss a file renamed while it runs: look again before
+     * deleting a position that may still be needed. */
+    if (e->kinds == K_POS && !exists(e->base, ".open") && !exists(e->base, ".seg") &&
+        !exists(e->base, ".new") && path_of(p, sizeof p, e->base, ".pos") == 0) {
+        unlink(p);
+        e->kinds = 0;
+    }
+}
+
+/* ---------------------------------------------------------------- a run */
+
+enum { SEG_CLOSED = 1, SEG_LIVE };
+
+typedef struct seg {
+    char base[64];
+    int kind;
+    size_t pos;                /* committed byte offset before this run */
+    long long pos_recs;        /* records consumed before this run */
+    char *data;                /* file bytes [pos, pos+len): complete lines */
+    size_t len;
+    size_t tail;               /* unterminated bytes after the last LF */
+    size_t cur;                /* next line to hand out */
+    size_t done;               /* committed in this run */
+    long long done_recs;
+    size_t batch_end;          /* end (after LF) of its last line in the batch */
+    long long batch_recs;
+    int in_batch;
+    int stalled;
+    int gone;
+    /* head line, parsed */
+    int head;                  /* 1 = a line is available at cur */
+    size_t h_end;              /* index of its LF */
+    int h_bad;
+    const char *h_type;
+    size_t h_tlen, h_plen;
+    long long h_ts;
+    const char *h_payload;
+} seg_t;
+
+typedef struct bent {
+    seg_t *seg;
+    size_t start, end;         /* line [start, end) in seg->data; data[end] was LF */
+    int bad;
+    const char *type;
+    size_t tlen;
+    long long ts;
+    const char *payload;
+    size_t plen;
+} bent_t;
+
+static void seg_parse_head(seg_t *s)
+{
+    s->head = 0;
+    if (s->stalled || s->cur >= s->len) return;
+    char *nl = memchr(s->data + s->cur, '\n', s->len - s->cur);
+    if (!nl) return;                    /* cannot happen: data ends with LF */
+    s->h_end = (size_t)(nl - s->data);
+    s->h_bad = spool_parse_line(s->data + s->cur, s->h_end - s->cur, &s->h_type, &s->h_tlen,
+                                &s->h_ts, &s->h_payload, &s->h_plen) != 0;
+    if (s->h_bad && s->kind == SEG_LIVE) {
+        s->stalled = 1;                 /* never skip in a file someone still writes */
+        return;
+    }
+    s->head = 1;
+}
+
+static int seg_load(seg_t *s)
+{
+    char p[PATH_MAX];
+    read_pos(s->base, &s->pos, &s->pos_recs);
+    int fd = -1;
+    if (s->kind == SEG_LIVE && path_of(p, sizeof p, s->base, ".open") == 0)
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (path_of(p, sizeof p, s->base, ".seg") != 0) return -1;
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && s->kind == SEG_LIVE) s->kind = SEG_CLOSED;  /* closed meanwhile */
+    }
+    if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return -1;
+    }
+    size_t size = (size_t)st.st_size;
+    if (size > s->pos) {
+        size_t n = size - s->pos;
+        s->data = malloc(n + 1);
+        if (!s->data || read_all(fd, s->pos, n, s->data) != 0) {
+            close(fd);
+            free(s->data);
+            s->data = NULL;
+            return -1;
+        }
+        char *last = memrchr(s->data, '\n', n);
+        s->len = last ? (size_t)(last - s->data) + 1 : 0;
+        s->tail = n - s->len;
+    }
+    close(fd);
+    seg_parse_head(s);
+    return 0;
+}
+
+/* After a committed batch (or when a closed segment holds nothing more). */
+static void seg_commit(seg_t *s)
+{
+    char p[PATH_MAX], text[64];
+    if (s->gone) return;
+    if (s->kind == SEG_CLOSED && s->done >= s->len) {
+        if (s->tail)
+            log_warn(MOD, "segment %s ended with %zu bytes of an unfinished record (a write "
+                     "that failed or was cut by a crash): dropped", s->base, s->tail);
+        if (path_of(p, sizeof p, s->base, ".seg") == 0) unlink(p);
+        if (path_of(p, sizeof p, s->base, ".pos") == 0) unlink(p);
+        s->gone = 1;
+        return;
+    }
+    if (s->done == 0) return;
+    snprintf(text, sizeof text, "%zu %lld\n", s->pos + s->done, s->pos_recs + s->done_recs);
+    if (write_small(s->base, ".pos", text) != 0)
+        log_warn(MOD, "cannot record progress of %s: %s", s->base, strerror(errno));
+}
+
+/* Ship one batch. Returns SHIPPER_OK or an error (nothing advanced). */
+static int ship_batch(bent_t *b, size_t nb, shipper_rec_t *recs, unsigned char *used)
+{
+    for (size_t i = 0; i < nb; i++) {
+        used[i] = b[i].bad;
+        if (!b[i].bad) b[i].seg->data[b[i].end] = '\0';   /* payload[len] == '\0' */
+    }
+    for (size_t i = 0; i < nb; i++) {
+        if (used[i]) continue;
+        int h = find_handler(b[i].type, b[i].tlen);
+        if (h < 0) {
+            log_err(MOD, "no handler for record type '%.*s' in this process: "
+                    "shipping stops", (int)b[i].tlen, b[i].type);
+            return SHIPPER_ENOHANDLER;
+        }
+        size_t k = 0;
+        for (size_t j = i; j < nb; j++) {
+            if (used[j] || b[j].tlen != b[i].tlen || memcmp(b[j].type, b[i].type, b[i].tlen) != 0)
+                continue;
+            used[j] = 1;
+            recs[k++] = (shipper_rec_t){ handlers[h].type, b[j].payload, b[j].plen, b[j].ts };
+        }
+        int rc = deliver(h, recs, k);
+        if (rc != SHIPPER_OK) return rc;
+    }
+    return SHIPPER_OK;
+}
+
+typedef struct run_result {
+    long long shipped;
+    int more;
+    int rc;
+} run_result_t;
+
+static void run_segments(seg_t *segs, size_t nsegs, long long deadline, run_result_t *res)
+{
+    bent_t *b = malloc(SHIPPER_BATCH_MAX * sizeof *b);
+    shipper_rec_t *recs = malloc(SHIPPER_BATCH_MAX * sizeof *recs);
+    unsigned char *used = malloc(SHIPPER_BATCH_MAX);
+    if (!b || !recs || !used) {
+        res->rc = SHIPPER_EFAIL;
+        goto out;
+    }
+    for (;;) {
+        size_t nb = 0;
+        while (nb < SHIPPER_BATCH_MAX) {
+            seg_t *best = NULL;
+            for (size_t i = 0; i < nsegs; i++) {
+                seg_t *s = &segs[i];
+                if (!s->head) continue;
+                /* Malformed lines go first: they only need to be set aside (after the
+                 * batch commits, with the positions). */
+                if (!best || (s->h_bad && !best->h_bad) ||
+                    (s->h_bad == best->h_bad && !s->h_bad && s->h_ts < best->h_ts))
+                    best = s;
+            }
+            if (!best) break;
+            bent_t *e = &b[nb++];
+            *e = (bent_t){ best, best->cur, best->h_end, best->h_bad, best->h_type, best->h_tlen,
+                           best->h_ts, best->h_payload, best->h_plen };
+            if (!best->in_batch) {
+                best->in_batch = 1;
+                best->batch_recs = 0;
+            }
+            best->batch_end = best->h_end + 1;
+            best->batch_recs++;
+            best->cur = best->h_end + 1;
+            seg_parse_head(best);
+        }
+        if (nb == 0) break;
+        int rc = ship_batch(b, nb, recs, used);
+        if (rc != SHIPPER_OK) {
+            res->rc = rc;
+            break;
+        }
+        for (size_t i = 0; i < nb; i++)
+            if (b[i].bad) {
+                log_warn(MOD, "malformed record in %s moved to %s", b[i].seg->base, DEADLETTER_NAME);
+                deadletter(b[i].seg->data + b[i].start, b[i].end - b[i].start);
+            } else {
+                res->shipped++;
+            }
+        for (size_t i = 0; i < nsegs; i++) {
+            seg_t *s = &segs[i];
+            if (!s->in_batch) continue;
+            s->in_batch = 0;
+            s->done = s->batch_end;
+            s->done_recs += s->batch_recs;
+            seg_commit(s);
+        }
+        if (mono_us() > deadline) break;
+    }
+out:
+    for (size_t i = 0; i < nsegs; i++) {
+        seg_t *s = &segs[i];
+        if (res->rc == SHIPPER_OK && s->kind == SEG_CLOSED && !s->gone && s->done >= s->len)
+            seg_commit(s);             /* a closed segment with nothing (more) to ship */
+        if (s->head) res->more = 1;
+    }
+    free(b);
+    free(recs);
+    free(used);
+}
+
+/* ---------------------------------------------------------------- backoff */
+
+static void state_read(long long *fails, long long *next_us)
+{
+    char b[96];
+    *fails = 0;
+    *next_us = 0;
+    if (read_small(STATE_NAME, "", b, sizeof b) == 0 &&
+        sscanf(b, "%lld %lld", fails, next_us) != 2) {
+        *fails = 0;
+        *next_us = 0;
+    }
+}
+
+static void state_write(long long fails, long long next_us)
+{
+    char b[96];
+    snprintf(b, sizeof b, "%lld %lld\n", fails, next_us);
+    if (write_small(STATE_NAME, "", b) != 0)
+        log_warn(MOD, "cannot write %s: %s", STATE_NAME, strerror(errno));
+}
+
+static long long backoff_s(long long fails)
+{
+    long long s = 1;
+    for (long long i = 0; i < fails && s < BACKOFF_MAX_S; i++) s *= 2;
+    return s > BACKOFF_MAX_S ? BACKOFF_MAX_S : s;
+}
+
+/* ---------------------------------------------------------------- backlog */
+
+typedef struct cnt {
+    char base[64];
+    size_t bytes;              /* counted up to here (just after an LF) */
+    long long lines;
+} cnt_t;
+
+static cnt_t *cnt_cache;
+static size_t ncnt_cache;
+
+static int cmp_cnt(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const cnt_t *)elem)->base);
+}
+
+static int count_file(const char *base, unsigned kinds, cnt_t *c)
+{
+    char p[PATH_MAX];
+    int fd = -1;
+    if ((kinds & K_SEG) && path_of(p, sizeof p, base, ".seg") == 0)
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && path_of(p, sizeof p, base, ".open") == 0) fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && path_of(p, sizeof p, base, ".seg") == 0) fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (size_t)st.st_size > c->bytes) {
+        char buf[65536];
+        size_t at = c->bytes, end = (size_t)st.st_size;
+        while (at < end) {
+            size_t want = end - at < sizeof buf ? end - at : sizeof buf;
+            ssize_t r = pread(fd, buf, want, (off_t)at);
+            if (r <= 0) break;
+            for (ssize_t i = 0; i < r; i++)
+                if (buf[i] == '\n') {
+                    c->lines++;
+                    c->bytes = at + (size_t)i + 1;
+                }
+            at += (size_t)r;
+        }
+    }
+    close(fd);
+    return 0;
+}
+
+static long long first_arrival(const char *base, unsigned kinds, size_t off)
+{
+    char p[PATH_MAX], line[128];
+    int fd = -1;
+    if ((kinds & K_SEG) && path_of(p, sizeof p, base, ".seg") == 0)
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && path_of(p, sizeof p, base, ".open") == 0) fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = pread(fd, line, sizeof line - 1, (off_t)off);
+    close(fd);
+    if (n <= 0) return -1;
+    const char *t, *pl;
+    size_t tl, pll;
+    long long ts;
+    /* Only the prefix matters: parse a cut line with a fake end. */
+    line[n] = '\0';
+    char *tab2 = NULL, *tab1 = memchr(line, '\t', (size_t)n);
+    if (tab1) tab2 = memchr(tab1 + 1, '\t', (size_t)(line + n - tab1 - 1));
+    if (!tab2) return -1;
+    if (spool_parse_line(line, (size_t)(tab2 - line) + 1, &t, &tl, &ts, &pl, &pll) != 0) return -1;
+    return ts;
+}
+
+int shipper_backlog_local(long long *records, long long *oldest_age_s)
+{
+    long long oldest_us = 0;
+    *records = 0;
+    *oldest_age_s = 0;
+    ent_t *e;
+    size_t n;
+    if (list_spool(&e, &n) != 0) return -1;
+    cnt_t *nc = n ? calloc(n, sizeof *nc) : NULL;
+    size_t m = 0;
+    long long total = 0;
+    for (size_t i = 0; i < n && (nc || !n); i++) {
+        if (!(e[i].kinds & (K_OPEN | K_SEG))) continue;
+        cnt_t c = { .bytes = 0, .lines = 0 };
+        cnt_t *old = ncnt_cache ? bsearch(e[i].base, cnt_cache, ncnt_cache, sizeof *cnt_cache, cmp_cnt) : NULL;
+        if (old) c = *old;
+        memcpy(c.base, e[i].base, sizeof c.base);
+        if (count_file(e[i].base, e[i].kinds, &c) != 0) continue;
+        nc[m++] = c;
+        size_t off = 0;
+        long long done = 0;
+        if (e[i].kinds & K_POS) read_pos(e[i].base, &off, &done);
+        long long left = c.lines - done;
+        if (left <= 0) continue;
+        total += left;
+        /* Records arrive after their segment opened: older segments cannot
+         * be beaten by younger ones, so stop looking once past the best. */
+        if (!oldest_us || e[i].open_us < oldest_us) {
+            long long ts = first_arrival(e[i].base, e[i].kinds, off);
+            if (ts <= 0) ts = e[i].open_us;
+            if (!oldest_us || ts < oldest_us) oldest_us = ts;
+        }
+    }
+    free(cnt_cache);
+    cnt_cache = nc;
+    ncnt_cache = m;
+    free(e);
+    *records = total;
+    if (total > 0 && oldest_us > 0) {
+        long long age = (spool_now_us() - oldest_us) / 1000000LL;
+        *oldest_age_s = age > 0 ? age : 0;
+    }
+    return 0;
+}
+
+static void host_name(char *out, size_t outsz)
+{
+    if (gethostname(out, outsz) != 0 || !out[0]) snprintf(out, outsz, "localhost");
+    out[outsz - 1] = '\0';
+}
+
+static void publish(long long fails, int force)
+{
+    static long long last;
+    long long now = mono_us();
+    if (test_mode || (!force && now - last < PUBLISH_EVERY_US)) return;
+    last = now;
+    long long recs, age;
+    if (shipper_backlog_local(&recs, &age) != 0 || kv_is_down()) return;
+    char host[256];
+    host_name(host, sizeof host);
+    long long now_s = spool_now_us() / 1000000LL;
+    long long oldest_us = recs > 0 ? spool_now_us() - age * 1000000LL : 0;
+    kv_pipe("HSET %sspool:backlog:%s records %lld oldest_us %lld failures %lld updated %lld",
+            kv_prefix, host, recs, oldest_us, fails, now_s);
+    kv_pipe("EXPIRE %sspool:backlog:%s %d", kv_prefix, host, SHIPPER_BACKLOG_TTL_S);
+    kv_pipe("SADD %sspool:hosts %s", kv_prefix, host);
+    for (int i = 0; i < 3; i++) kv_free(kv_pipe_read());
+}
+
+int shipper_backlog(long long *records, long long *oldest_age_s)
+{
+    *records = 0;
+    *oldest_age_s = 0;
+    if (!test_mode && !kv_is_down()) {
+        kv_reply_t *hosts = kv_cmd("SMEMBERS %sspool:hosts", kv_prefix);
+        if (hosts && kv_type(hosts) == KV_ARR && kv_nelem(hosts) > 0) {
+            size_t nh = kv_nelem(hosts);
+            for (size_t i = 0; i < nh; i++)
+                kv_pipe("HMGET %sspool:backlog:%s records oldest_us", kv_prefix,
+                        kv_str(kv_elem(hosts, i)) ? kv_str(kv_elem(hosts, i)) : "");
+            long long sum = 0, oldest = 0;
+            int ok = 1, seen = 0;
+            for (size_t i = 0; i < nh; i++) {
+                kv_reply_t *r = kv_pipe_read();
+                if (!r) {
+                    ok = 0;
+                    continue;
+                }
+                if (kv_type(r) == KV_ARR && kv_nelem(r) == 2 &&
+                    kv_type(kv_elem(r, 0)) != KV_NIL) {
+                    seen = 1;
+                    sum += kv_int(kv_elem(r, 0));
+                    long long o = kv_int(kv_elem(r, 1));
+                    if (o > 0 && (!oldest || o < oldest)) oldest = o;
+                } else if (kv_type(r) == KV_ARR) {
+                    /* expired: that host has not shipped for a long time */
+                    const char *h = kv_str(kv_elem(hosts, i));
+                    if (h) kv_free(kv_cmd("SREM %sspool:hosts %s", kv_prefix, h));
+                }
+                kv_free(r);
+            }
+            kv_free(hosts);
+            if (ok && seen) {
+                *records = sum;
+                if (sum > 0 && oldest > 0) {
+                    long long age = (spool_now_us() - oldest) / 1000000LL;
+                    *oldest_age_s = age > 0 ? age : 0;
+                }
+                return 0;
+            }
+        } else {
+            kv_free(hosts);
+        }
+    }
+    return shipper_backlog_local(records, oldest_age_s) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static int take_lock(int wait)
+{
+    char p[PATH_MAX];
+    if (path_of(p, sizeof p, LOCK_NAME, "") != 0) return -1;
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+    if (fd < 0) return -1;
+    int rc;
+    do {
+        rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        close(fd);
+        return -2;
+    }
+    return fd;
+}
+
+/* One pass. flush: also read live workers' open segments and ignore the
+ * backoff. Returns 0 (spool empty), 1 (more), or a negative SHIPPER_E*. */
+static int ship_pass(long budget_ms, int flush, long long *shipped)
+{
+    long long start = mono_us();
+    long long deadline = start + (budget_ms > 0 ? budget_ms : 1) * 1000LL;
+    long long fails, next_us;
+    state_read(&fails, &next_us);
+    if (!flush && fails > 0 && spool_now_us() < next_us) {
+        publish(fails, 0);
+        return 0;                       /* backing off: not a new failure */
+    }
+    ent_t *e;
+    size_t n;
+    if (list_spool(&e, &n) != 0) return SHIPPER_EIO;
+
+    seg_t *segs = calloc(n ? n : 1, sizeof *segs);
+    size_t ns = 0, bytes = 0;
+    int unloaded = 0;
+    for (size_t i = 0; i < n && segs; i++) {
+        sweep(&e[i]);
+        unsigned k = e[i].kinds;
+        if ((k & K_OPEN) && !(k & K_SEG)) k = claim_open(e[i].base);
+        int kind = (k & K_SEG) ? SEG_CLOSED : (k & K_OPEN) ? SEG_LIVE : 0;
+        if (!kind || (kind == SEG_LIVE && !flush)) continue;
+        if (ns >= LOAD_MAX_SEGS || (ns > 0 && bytes >= LOAD_MAX_BYTES)) {
+            unloaded = 1;
+            continue;
+        }
+        seg_t *s = &segs[ns];
+        memcpy(s->base, e[i].base, sizeof s->base);
+        s->kind = kind;
+        if (seg_load(s) != 0) {
+            free(s->data);
+            memset(s, 0, sizeof *s);
+            continue;
+        }
+        bytes += s->len;
+        ns++;
+    }
+    free(e);
+    if (!segs) return SHIPPER_EFAIL;
+
+    run_result_t res = { 0, 0, SHIPPER_OK };
+    run_segments(segs, ns, deadline, &res);
+    for (size_t i = 0; i < ns; i++) free(segs[i].data);
+    free(segs);
+    *shipped += res.shipped;
+
+    if (res.rc == SHIPPER_ENOHANDLER && flush) {
+        /* echelon-ctl without the handlers: its own bug, not a reason to
+         * make the workers back off. */
+        log_err(MOD, "flush: this process has no handler for a spooled record type");
+        return res.rc;
+    }
+    if (res.rc == SHIPPER_EFAIL || res.rc == SHIPPER_ENOHANDLER) {
+        fails++;
+        long long wait = backoff_s(fails);
+        state_write(fails, spool_now_us() + wait * 1000000LL);
+        log_warn(MOD, "shipping failed (%s, %lld consecutive): %lld records shipped this run; "
+                 "next attempt in %lld s", res.rc == SHIPPER_EFAIL ? "MariaDB" : "no handler",
+                 fails, res.shipped, wait);
+        publish(fails, 1);
+        return res.rc;
+    }
+    if (fails > 0) {
+        log_info(MOD, "shipping recovered after %lld failed cycles", fails);
+        state_write(0, 0);
+    }
+    publish(0, res.shipped > 0);
+    if (res.rc != SHIPPER_OK) return res.rc;
+    return (res.more || unloaded) ? 1 : 0;
+}
+
+int shipper_run(long budget_ms)
+{
+    int fd = take_lock(0);
+    if (fd == -2) return 0;            /* another process on this host ships */
+    if (fd < 0) return -1;
+    long long shipped = 0;
+    int rc = ship_pass(budget_ms, 0, &shipped);
+    close(fd);
+    return rc < 0 ? -1 : rc;
+}
+
+int shipper_flush_all(void)
+{
+    int fd = take_lock(1);
+    if (fd < 0) return SHIPPER_EIO;
+    long long shipped = 0;
+    int rc = 1;
+    /* Live workers keep appending: each pass ships what exists when it
+     * reads; a bounded number of passes catches what arrived meanwhile. */
+    for (int pass = 0; pass < 1000 && rc == 1; pass++) rc = ship_pass(60000, 1, &shipped);
+    close(fd);
+    log_info(MOD, "flush: %lld records shipped", shipped);
+    return rc < 0 ? rc : rc == 0 ? SHIPPER_OK : SHIPPER_EFAIL;
+}
+
+static int shipper_job(long budget_ms)
+{
+    return shipper_run(budget_ms);
+}
+
+void shipper_init(void)
+{
+    jobs_register("shipper", shipper_job, 250, JOB_HOST);
+}
+
+void shipper_test_mode(int (*db_alive_fn)(void))
+{
+    test_mode = 1;
+    test_db_alive = db_alive_fn;
+}
