@@ -12,6 +12,7 @@
 #include "store/db.h"
 #include "store/kv.h"
 #include "store/migrate.h"
+#include "store/secret.h"
 
 typedef struct ctl_cmd {
     const char *name;
@@ -25,11 +26,23 @@ static int cmd_migrate(int argc, char **argv)
     return migrate_run(cfg->sql_dir) == 0 ? 0 : 1;
 }
 
+static int cmd_secret(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    if (secret_ensure() != 0) {
+        fprintf(stderr, "echelon-ctl: cannot read or create the shared secret (is MariaDB up and migrated?)\n");
+        return 1;
+    }
+    printf("%s\n", cfg->secret);
+    return 0;
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const ctl_cmd_t commands[] = {
     /* == core (owner: lead) == */
     { "migrate", cmd_migrate, "apply pending sql/NNN_*.sql migrations" },
+    { "secret", cmd_secret, "print the cluster secret (generated once when ECHELON_SECRET is unset)" },
     { "help", cmd_help, "list commands" },
     /* == end core == */
     /* == spool (owner: spool) == */
@@ -62,6 +75,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "echelon-ctl: configuration: %s\n", err);
         return 2;
     }
+    db_set_read_timeout(0);   /* maintenance queries may run long */
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(commands[i].name, argv[1]) == 0)
             return commands[i].fn(argc - 2, argv + 2);

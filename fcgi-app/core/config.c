@@ -280,6 +280,12 @@ int config_load(char *err, size_t errsz)
     return 0;
 }
 
+void config_set_secret(const char *secret)
+{
+    free(the_cfg.secret);
+    the_cfg.secret = xstrdup(secret);
+}
+
 void config_log(void)
 {
     const config_t *c = cfg;

@@ -79,6 +79,9 @@ extern const config_t *cfg;
 int config_load(char *err, size_t errsz);
 void config_log(void);
 int config_list_has(const cfg_list_t *l, const char *s);   /* exact match */
+/* The one runtime change: a secret generated once for the cluster and shared
+ * through MariaDB when none is configured (spec/README decision 3). */
+void config_set_secret(const char *secret);
 
 /* ---- the parsing rules of spec/40 §5.1, exposed for unit tests ---- */
 int cfg_parse_bool(const char *s);                 /* true iff exactly "true" */
