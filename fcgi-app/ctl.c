@@ -12,6 +12,7 @@
 #include "store/db.h"
 #include "store/kv.h"
 #include "store/migrate.h"
+#include "store/shipper.h"
 #include "store/secret.h"
 
 typedef struct ctl_cmd {
@@ -46,6 +47,7 @@ static const ctl_cmd_t commands[] = {
     { "help", cmd_help, "list commands" },
     /* == end core == */
     /* == spool (owner: spool) == */
+    { "flush", shipper_ctl_flush, "ship every spooled record to MariaDB now" },
     /* == end spool == */
     /* == defense (owner: defense) == */
     /* == end defense == */

@@ -892,6 +892,24 @@ int shipper_flush_all(void)
     return rc < 0 ? rc : rc == 0 ? SHIPPER_OK : SHIPPER_EFAIL;
 }
 
+int shipper_ctl_flush(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    int rc = shipper_flush_all();
+    long long recs = 0, age = 0;
+    shipper_backlog_local(&recs, &age);
+    if (rc != SHIPPER_OK) {
+        fprintf(stderr, "echelon-ctl flush: %s; %lld records still spooled\n",
+                rc == SHIPPER_ENOHANDLER ? "no handler registered for a spooled record type"
+                : rc == SHIPPER_EIO ? "spool directory unreadable"
+                : "MariaDB refused the records (down?)", recs);
+        return 1;
+    }
+    publish(0, 1);
+    printf("flushed; %lld records spooled after the flush\n", recs);
+    return 0;
+}
+
 static int shipper_job(long budget_ms)
 {
     return shipper_run(budget_ms);

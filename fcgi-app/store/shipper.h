@@ -92,6 +92,10 @@ int shipper_ship_now(const char *type, const char *payload, size_t len);
  * a SHIPPER_E* code. */
 int shipper_flush_all(void);
 
+/* The `echelon-ctl flush` command (a row of ctl.c's command table): runs
+ * shipper_flush_all(), prints what is left, exits 0 when the spool is empty. */
+int shipper_ctl_flush(int argc, char **argv);
+
 /* Backlog for /api/health and /api/stats/vitals: summed over every host's
  * Redis publication when Redis answers, else computed from the local spool
  * dir. *oldest_age_s is 0 when the backlog is empty. Returns 0, or -1 when
