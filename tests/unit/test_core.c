@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/cors.h"
@@ -122,6 +123,43 @@ static void test_config_values(void **state)
     assert_string_equal(sc[1].site, "x");
 }
 
+static void test_config_file_and_env(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/echelon-conf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char body[] = "# comment\nECHELON_RETENTION_DAYS=30\nECHELON_SUSPECT_COUNTRIES=\n"
+                        "export ECHELON_DB_NAME=\"fromfile\"\nECHELON_RATE_LIMIT_MAX=0\n"
+                        "ECHELON_VIEW_FLUSH_MS=5\nECHELON_BOT_DISCARD_THRESHOLD=abc\n";
+    assert_int_equal(write(fd, body, sizeof body - 1), (long)sizeof body - 1);
+    close(fd);
+    setenv("ECHELON_CONF", path, 1);
+    setenv("ECHELON_DB_NAME", "fromenv", 1);
+    setenv("ECHELON_IGNORED_SITES", "A, b", 1);
+    char err[128];
+    assert_int_equal(config_load(err, sizeof err), 0);
+    assert_int_equal(cfg->retention_days, 30);
+    assert_int_equal(cfg->bot_retention_days, 30);          /* follows retention */
+    assert_int_equal(cfg->suspect_countries.n, 0);           /* set-but-empty: none */
+    assert_string_equal(cfg->db_name, "fromenv");            /* environment wins */
+    assert_int_equal(cfg->rate_limit_max, 0);                /* 0 disables (Decision) */
+    assert_int_equal(cfg->view_flush_ms, 1000);              /* at least 1000 */
+    assert_int_equal(cfg->bot_discard_threshold, 0);         /* non-numeric disables */
+    assert_int_equal(cfg->ignored_sites.n, 3);
+    assert_true(config_list_has(&cfg->ignored_sites, "smoke-test"));
+    assert_true(config_list_has(&cfg->ignored_sites, "a"));
+    assert_int_equal(cfg->bot_ua_patterns.n, 41);            /* default list, lower-cased */
+    assert_true(config_list_has(&cfg->bot_ua_patterns, "headlesschrome"));
+    assert_int_equal(cfg->challenge_window_minutes, 10);
+    unlink(path);
+    setenv("ECHELON_CONF", "/nonexistent/echelon.conf", 1);
+    assert_int_equal(config_load(err, sizeof err), -1);      /* a named file must exist */
+    unsetenv("ECHELON_CONF");
+    unsetenv("ECHELON_DB_NAME");
+    unsetenv("ECHELON_IGNORED_SITES");
+}
+
 static void route_a(req_t *r, resp_t *s) { (void)r; (void)s; }
 static void route_b(req_t *r, resp_t *s) { (void)r; (void)s; }
 
@@ -215,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_pct_decode),   cmocka_unit_test(test_query),
         cmocka_unit_test(test_cookies),      cmocka_unit_test(test_slashes_and_headers),
         cmocka_unit_test(test_config_values), cmocka_unit_test(test_router),
+        cmocka_unit_test(test_config_file_and_env),
         cmocka_unit_test(test_response),     cmocka_unit_test(test_origin_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
