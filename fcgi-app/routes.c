@@ -2,6 +2,7 @@
  * each section's lines together so owners edit only their own block. */
 #include "routes.h"
 #include "api/health.h"
+#include "collect/tracker.h"
 
 #define KB 1024
 #define MB (1024 * 1024)
@@ -12,6 +13,7 @@ const route_t routes[] = {
     /* == end core == */
 
     /* == collection (owners: tracker, collect) == */
+    { M_GET, "/ea.js", tracker_handler, AREA_NONE, 0, NULL },
     /* == end collection == */
 
     /* == management API and auth (owner: api) == */
