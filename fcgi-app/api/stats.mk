@@ -1,1 +1,10 @@
-# fcgi-app/api/stats.mk: sources and unit tests (fragment included by Makefile.am)
+# fcgi-app/api/stats.mk: statistics read APIs, bot reads, rollups and
+# maintenance (spec/30), with their unit tests. Fragment included by Makefile.am.
+libechelon_a_SOURCES += fcgi-app/api/stats_util.c fcgi-app/api/stats_util.h \
+	fcgi-app/api/maintain.c fcgi-app/api/maintain.h
+
+check_PROGRAMS += tests/unit/test_stats_util
+TESTS += tests/unit/test_stats_util
+tests_unit_test_stats_util_SOURCES = tests/unit/test_stats_util.c
+tests_unit_test_stats_util_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_stats_util_LDADD = $(UNIT_LDADD)

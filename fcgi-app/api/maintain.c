@@ -1,0 +1,430 @@
+/* maintain.c -- daily rollups, retention purges, maintenance_log
+ * (spec/30 §3; product decisions 5 and 6; see maintain.h).
+ *
+ * Tables written: visitor_views_daily, visitor_views_daily_dim,
+ * maintenance_log; rows deleted from visitor_views, semantic_events,
+ * perf_metrics and the two rollup tables.
+ *
+ * Rolling up day D is one READ COMMITTED transaction:
+ *
+ *     upsert maintenance_log(D)        <- takes D's row lock first
+ *     DELETE D's groups (both rollup tables)
+ *     INSERT ... SELECT the groups of §3.4, then one INSERT per dimension
+ *     UPDATE maintenance_log(D) SET status='complete' ...
+ *     COMMIT
+ *
+ * Taking the log row's lock before reading raw rows is what makes
+ * maintain_mark_stale() safe against a concurrent rollup: an ingest that
+ * committed rows of D and then marks D stale either ran before the lock (and
+ * its rows are visible to the rollup's later statements) or waits for the
+ * COMMIT and then turns the fresh 'complete' back into 'stale'. Readers see
+ * D either wholly raw or wholly rolled up.
+ *
+ * Status values: 'started', 'complete', 'failed' (spec/30 §1.2.11) and
+ * 'stale' (a rolled-up day an ingest backfill touched; re-rolled by the
+ * retry pass like 'failed'). */
+#include "api/maintain.h"
+#include "api/stats_util.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "store/db.h"
+#include "store/jobs.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MOD "maintain"
+#define PURGE_CHUNK 10000
+#define ROLLUP_KEEP_DAYS 730
+#define RUN_HOUR 3
+
+/* The excluded-visitor and clean-row filter every rollup statement shares. */
+#define CLEAN_DAY_WHERE \
+    " WHERE v.created_at >= ? AND v.created_at < ?" \
+    " AND v.bot_score BETWEEN 0 AND 49" \
+    " AND NOT EXISTS (SELECT 1 FROM excluded_visitors e WHERE e.visitor_id = v.visitor_id)"
+
+const maintain_dim_t maintain_dims[] = {
+    { "site", "''" },
+    { "path", "v.path" },
+    { "referrer", "v.referrer_type" },
+    { "os", "v.os_name" },
+    { "browser", "CASE WHEN v.browser_name IS NULL THEN 'Unknown'"
+                 " WHEN v.browser_version IS NULL THEN v.browser_name"
+                 " ELSE CONCAT(v.browser_name, ' ', v.browser_version) END" },
+    { "resolution", "CONCAT(IFNULL(v.screen_width, 0), 'x', IFNULL(v.screen_height, 0))" },
+    { "country", "IFNULL(v.country_code, 'unknown')" },
+    { "device", "IFNULL(v.device_type, 'unknown')" },
+};
+const size_t maintain_ndims = sizeof maintain_dims / sizeof maintain_dims[0];
+
+const maintain_dim_t *maintain_dim(const char *dim)
+{
+    for (size_t i = 0; i < maintain_ndims; i++)
+        if (strcmp(maintain_dims[i].dim, dim) == 0) return &maintain_dims[i];
+    return NULL;
+}
+
+/* Per-dimension INSERT text, built once from the table above (constant
+ * fragments only; every value is a bound parameter). */
+static char *dim_insert_sql[sizeof maintain_dims / sizeof maintain_dims[0]];
+
+static const char *dim_sql(size_t i)
+{
+    if (!dim_insert_sql[i]) {
+        const char *e = maintain_dims[i].expr;
+        size_t n = strlen(e) * 3 + 1024;
+        char *s = malloc(n);
+        if (!s) abort();
+        snprintf(s, n,
+                 "INSERT INTO visitor_views_daily_dim"
+                 " (site_id, dim, date, label_key, label, views, visitors)"
+                 " SELECT v.site_id, ?, ?,"
+                 " UNHEX(MD5(IFNULL(CONCAT('v', %s), 'n'))), %s,"
+                 " COUNT(*), COUNT(DISTINCT v.visitor_id)"
+                 " FROM visitor_views v" CLEAN_DAY_WHERE
+                 " GROUP BY v.site_id, %s",
+                 e, e, e);
+        dim_insert_sql[i] = s;
+    }
+    return dim_insert_sql[i];
+}
+
+static long long now_ms_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void day_bounds(long day, char *date, char *start, char *end)
+{
+    char d1[16];
+    stats_fmt_date(day, date, 16);
+    snprintf(start, 32, "%s 00:00:00.000", date);
+    stats_fmt_date(day + 1, d1, sizeof d1);
+    snprintf(end, 32, "%s 00:00:00.000", d1);
+}
+
+/* ---- the lock ---- */
+
+static int lock_take(long wait_s)
+{
+    long long r = db_scalar_int("SELECT GET_LOCK('echelon_maint', ?)", "i", (long long)wait_s);
+    if (r == 1) return MAINTAIN_OK;
+    if (r == 0) return MAINTAIN_EBUSY;
+    return MAINTAIN_EDB;
+}
+
+static void lock_release(void)
+{
+    db_scalar_int("SELECT RELEASE_LOCK('echelon_maint')", "");
+}
+
+/* ---- rollup of one day ---- */
+
+enum { ROLL_RETRY, ROLL_FULL };
+
+/* Roll day `day` up and mark it complete in one transaction. ROLL_RETRY
+ * leaves rollup_rows as it was (spec/30 §3.3 step 1). */
+static int rollup_tx(long day, int mode, long long *groups_out)
+{
+    char date[16], start[32], end[32];
+    day_bounds(day, date, start, end);
+    char now[32];
+    stats_fmt_sql_ms(now_ms_clock(), now, sizeof now);
+    long long groups = -1;
+
+    if (db_exec_script("SET TRANSACTION ISOLATION LEVEL READ COMMITTED") != 0 || db_begin() != 0)
+        return MAINTAIN_EDB;
+    if (db_exec("INSERT INTO maintenance_log (date, status, started_at) VALUES (?, 'started', ?)"
+                " ON DUPLICATE KEY UPDATE date = date", "ss", date, now) < 0)
+        goto fail;
+    if (db_exec("DELETE FROM visitor_views_daily WHERE date = ?", "s", date) < 0) goto fail;
+    if (db_exec("DELETE FROM visitor_views_daily_dim WHERE date = ?", "s", date) < 0) goto fail;
+    groups = db_exec(
+        "INSERT INTO visitor_views_daily (site_id, date, device_type, country_code, is_returning,"
+        " visits, unique_visitors, avg_interaction_ms)"
+        " SELECT v.site_id, ?, IFNULL(v.device_type, 'unknown'), IFNULL(v.country_code, 'unknown'),"
+        " v.is_returning, COUNT(*), COUNT(DISTINCT v.visitor_id),"
+        " IFNULL(TRUNCATE(AVG(CASE WHEN v.interaction_ms > 0 THEN v.interaction_ms END), 0), 0)"
+        " FROM visitor_views v" CLEAN_DAY_WHERE
+        " GROUP BY v.site_id, IFNULL(v.device_type, 'unknown'), IFNULL(v.country_code, 'unknown'),"
+        " v.is_returning",
+        "sss", date, start, end);
+    if (groups < 0) goto fail;
+    for (size_t i = 0; i < maintain_ndims; i++)
+        if (db_exec(dim_sql(i), "ssss", maintain_dims[i].dim, date, start, end) < 0) goto fail;
+    stats_fmt_sql_ms(now_ms_clock(), now, sizeof now);
+    if (mode == ROLL_RETRY) {
+        if (db_exec("UPDATE maintenance_log SET status = 'complete', completed_at = ? WHERE date = ?",
+                    "ss", now, date) < 0)
+            goto fail;
+    } else if (db_exec("UPDATE maintenance_log SET status = 'complete', completed_at = ?,"
+                       " rollup_rows = ? WHERE date = ?", "sis", now, groups, date) < 0) {
+        goto fail;
+    }
+    if (db_commit() != 0) goto fail;
+    if (groups_out) *groups_out = groups;
+    return MAINTAIN_OK;
+fail:
+    log_err(MOD, "rollup of %s failed: %s", date, db_error());
+    db_rollback();
+    return MAINTAIN_EDB;
+}
+
+static long today_of(long long now_ms)
+{
+    return (long)(now_ms / 86400000);
+}
+
+int maintain_rollup_day(const char *date, long long *groups)
+{
+    long day;
+    if (stats_parse_date(date, &day) != 0) {
+        log_err(MOD, "rollup: invalid date format: %.32s", date ? date : "(null)");
+        return MAINTAIN_EINVAL;
+    }
+    if (day >= today_of(now_ms_clock())) return MAINTAIN_EINVAL;
+    int rc = lock_take(30);
+    if (rc != MAINTAIN_OK) return rc;
+    rc = rollup_tx(day, ROLL_FULL, groups);
+    lock_release();
+    return rc;
+}
+
+int maintain_mark_stale(const char *date)
+{
+    long day;
+    if (stats_parse_date(date, &day) != 0) return MAINTAIN_EINVAL;
+    if (db_exec("UPDATE maintenance_log SET status = 'stale' WHERE date = ? AND status = 'complete'",
+                "s", date) < 0)
+        return MAINTAIN_EDB;
+    return MAINTAIN_OK;
+}
+
+/* ---- purge ---- */
+
+/* Repeat a bounded DELETE until a chunk comes back short; sum the counts. */
+static long long delete_chunked(const char *sql, const char *cut)
+{
+    long long total = 0;
+    for (;;) {
+        long long n = db_exec(sql, "si", cut, (long long)PURGE_CHUNK);
+        if (n < 0) return -1;
+        total += n;
+        if (n < PURGE_CHUNK) return total;
+    }
+}
+
+int maintain_purge(long long now_ms, long retention, long bot_retention, maintain_report_t *rep)
+{
+    if (now_ms <= 0) now_ms = now_ms_clock();
+    if (retention <= 0) retention = cfg->retention_days;
+    if (bot_retention <= 0) bot_retention = cfg->bot_retention_days;
+    long today = today_of(now_ms);
+    char cut_r[32], cut_b[32], d[16], cut_daily[16];
+    stats_fmt_date(today - retention, d, sizeof d);
+    snprintf(cut_r, sizeof cut_r, "%s 00:00:00.000", d);
+    stats_fmt_date(today - bot_retention, d, sizeof d);
+    snprintf(cut_b, sizeof cut_b, "%s 00:00:00.000", d);
+    stats_fmt_date(today - ROLLUP_KEEP_DAYS, cut_daily, sizeof cut_daily);
+
+    /* ORDER BY the indexed column keeps each chunk an index range scan and
+     * the statement deterministic for statement-based replication. */
+    rep->views_deleted = delete_chunked(
+        "DELETE FROM visitor_views WHERE created_at < ? AND bot_score BETWEEN 0 AND 49"
+        " ORDER BY created_at LIMIT ?", cut_r);
+    rep->events_deleted = delete_chunked(
+        "DELETE FROM semantic_events WHERE created_at < ? AND bot_score BETWEEN 0 AND 49"
+        " ORDER BY created_at LIMIT ?", cut_r);
+    rep->bot_views_deleted = delete_chunked(
+        "DELETE FROM visitor_views WHERE created_at < ? AND (bot_score >= 50 OR bot_score < 0)"
+        " ORDER BY created_at LIMIT ?", cut_b);
+    rep->bot_events_deleted = delete_chunked(
+        "DELETE FROM semantic_events WHERE created_at < ? AND (bot_score >= 50 OR bot_score < 0)"
+        " ORDER BY created_at LIMIT ?", cut_b);
+    rep->daily_deleted = delete_chunked(
+        "DELETE FROM visitor_views_daily WHERE date < ? ORDER BY date LIMIT ?", cut_daily);
+    long long dims = delete_chunked(
+        "DELETE FROM visitor_views_daily_dim WHERE date < ? ORDER BY date LIMIT ?", cut_daily);
+    rep->perf_deleted = delete_chunked(
+        "DELETE FROM perf_metrics WHERE recorded_at < ? ORDER BY recorded_at LIMIT ?", cut_r);
+    if (rep->views_deleted < 0 || rep->events_deleted < 0 || rep->bot_views_deleted < 0 ||
+        rep->bot_events_deleted < 0 || rep->daily_deleted < 0 || dims < 0 || rep->perf_deleted < 0)
+        return MAINTAIN_EDB;
+    return MAINTAIN_OK;
+}
+
+/* ---- the run ---- */
+
+typedef struct day_set {
+    long *days;
+    size_t n;
+} day_set_t;
+
+static int load_days(day_set_t *s, const char *sql, const char *fmt, const char *a, const char *b)
+{
+    db_res_t *r;
+    s->days = NULL;
+    s->n = 0;
+    if ((fmt[0] ? db_query(&r, sql, fmt, a, b) : db_query(&r, sql, "")) != 0) return -1;
+    s->days = calloc(db_nrows(r) + 1, sizeof(long));
+    if (!s->days) abort();
+    while (db_next(r)) {
+        long d;
+        const char *txt = db_str(r, 0);
+        if (txt && stats_parse_date(txt, &d) == 0) s->days[s->n++] = d;
+    }
+    db_free(r);
+    return 0;
+}
+
+static int has_day(const day_set_t *s, long d)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->days[i] == d) return 1;
+    return 0;
+}
+
+static int over_budget(long long t0, long budget_ms)
+{
+    return budget_ms > 0 && mono_ms() - t0 >= budget_ms;
+}
+
+/* Work on yesterday: roll up (unless already complete and not forced),
+ * purge, record the counts. Returns MAINTAIN_OK or an error (row -> failed). */
+static int run_target(long t_day, long long now_ms, int flags, maintain_report_t *rep, int *done)
+{
+    char date[16], now[32];
+    stats_fmt_date(t_day, date, sizeof date);
+    stats_fmt_sql_ms(now_ms_clock(), now, sizeof now);
+    *done = 0;
+    db_res_t *r;
+    if (db_query(&r, "SELECT status, purge_views FROM maintenance_log WHERE date = ?", "s", date) != 0)
+        return MAINTAIN_EDB;
+    int exists = db_next(r);
+    int complete = exists && db_str(r, 0) && strcmp(db_str(r, 0), "complete") == 0;
+    int purged = exists && !db_isnull(r, 1);
+    db_free(r);
+    if (complete && purged && !(flags & MAINTAIN_FORCE)) return MAINTAIN_OK;
+
+    /* Claim: an existing row is left untouched (spec/30 §3.3 step 2). */
+    if (db_exec("INSERT INTO maintenance_log (date, status, started_at) VALUES (?, 'started', ?)"
+                " ON DUPLICATE KEY UPDATE date = date", "ss", date, now) < 0)
+        return MAINTAIN_EDB;
+    long long groups = 0;
+    int rc = MAINTAIN_OK;
+    if (!complete || (flags & MAINTAIN_FORCE)) {
+        rc = rollup_tx(t_day, ROLL_FULL, &groups);
+        if (rc == MAINTAIN_OK) rep->days_rolled++;
+    } else {
+        groups = db_scalar_int("SELECT IFNULL(rollup_rows, 0) FROM maintenance_log WHERE date = ?",
+                               "s", date);
+    }
+    if (rc == MAINTAIN_OK) rc = maintain_purge(now_ms, 0, 0, rep);
+    if (rc == MAINTAIN_OK) {
+        rep->rollup_rows = groups;
+        stats_fmt_sql_ms(now_ms_clock(), now, sizeof now);
+        if (db_exec("UPDATE maintenance_log SET status = 'complete', rollup_rows = ?,"
+                    " purge_views = ?, purge_events = ?, completed_at = ? WHERE date = ?",
+                    "iiiss", groups, rep->views_deleted + rep->bot_views_deleted,
+                    rep->events_deleted + rep->bot_events_deleted, now, date) < 0)
+            rc = MAINTAIN_EDB;
+    }
+    if (rc != MAINTAIN_OK) {
+        db_exec("UPDATE maintenance_log SET status = 'failed' WHERE date = ?", "s", date);
+        log_err(MOD, "maintenance of %s failed", date);
+        return rc;
+    }
+    *done = 1;
+    return MAINTAIN_OK;
+}
+
+int maintain_run(long long now_ms, int flags, long budget_ms, maintain_report_t *rep)
+{
+    maintain_report_t dummy;
+    if (!rep) rep = &dummy;
+    memset(rep, 0, sizeof *rep);
+    if (now_ms <= 0) now_ms = now_ms_clock();
+    long long t0 = mono_ms();
+    long today = today_of(now_ms);
+    long t_day = today - 1;
+    int hour = (int)(now_ms % 86400000 / 3600000);
+
+    int rc = lock_take(flags & MAINTAIN_WAIT ? 600 : 0);
+    if (rc != MAINTAIN_OK) return rc;
+
+    /* 1. Retry pass: every day that is not complete, oldest first. */
+    day_set_t s;
+    if (load_days(&s, "SELECT date FROM maintenance_log WHERE status <> 'complete' ORDER BY date",
+                  "", NULL, NULL) != 0) {
+        rc = MAINTAIN_EDB;
+        goto out;
+    }
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.days[i] >= t_day) continue;      /* yesterday: step 2 */
+        if (over_budget(t0, budget_ms)) { rep->more = 1; break; }
+        if (rollup_tx(s.days[i], ROLL_RETRY, NULL) == MAINTAIN_OK) rep->days_rolled++;
+    }
+    free(s.days);
+    if (rep->more) goto out;
+
+    /* 1b. Catch-up (decision 5): every day of the raw window without a row. */
+    char lo[16], hi[16];
+    long lo_day = today - (cfg->retention_days > 0 ? cfg->retention_days : 90) - 1;
+    stats_fmt_date(lo_day, lo, sizeof lo);
+    stats_fmt_date(t_day, hi, sizeof hi);
+    if (load_days(&s, "SELECT date FROM maintenance_log WHERE date >= ? AND date < ?",
+                  "ss", lo, hi) != 0) {
+        rc = MAINTAIN_EDB;
+        goto out;
+    }
+    for (long d = lo_day; d < t_day; d++) {
+        if (has_day(&s, d)) continue;
+        if (over_budget(t0, budget_ms)) { rep->more = 1; break; }
+        if (rollup_tx(d, ROLL_FULL, NULL) == MAINTAIN_OK) rep->days_rolled++;
+    }
+    free(s.days);
+    if (rep->more) goto out;
+
+    /* 2-5. Yesterday, once the day is settled (after 03:00 UTC). */
+    if (hour >= RUN_HOUR || (flags & MAINTAIN_ANYHOUR)) {
+        if (over_budget(t0, budget_ms)) {
+            rep->more = 1;
+            goto out;
+        }
+        rc = run_target(t_day, now_ms, flags, rep, &rep->target_done);
+    }
+out:
+    lock_release();
+    if (rep->days_rolled || rep->target_done)
+        log_info(MOD, "run: %ld day(s) rolled up, target %s, %lld groups, purged %lld/%lld views,"
+                 " %lld/%lld events (clean/bot)%s", rep->days_rolled,
+                 rep->target_done ? "done" : "not due", rep->rollup_rows, rep->views_deleted,
+                 rep->bot_views_deleted, rep->events_deleted, rep->bot_events_deleted,
+                 rep->more ? "; more to do" : "");
+    return rc;
+}
+
+int maintain_job(long budget_ms)
+{
+    maintain_report_t rep;
+    int rc = maintain_run(0, 0, budget_ms, &rep);
+    if (rc == MAINTAIN_EBUSY) return 0;
+    if (rc != MAINTAIN_OK) return -1;
+    return rep.more ? 1 : 0;
+}
+
+void maintain_init(void)
+{
+    jobs_register("maintain", maintain_job, 10L * 60 * 1000, JOB_CLUSTER);
+}
