@@ -69,7 +69,7 @@ static int write_small(const char *name, const char *sfx, const char *text)
     char path[PATH_MAX], tmp[PATH_MAX + 16];
     if (path_of(path, sizeof path, name, sfx) != 0) return -1;
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0664);
     if (fd < 0) return -1;
     size_t len = strlen(text);
     ssize_t n = write(fd, text, len);
@@ -878,6 +878,22 @@ int shipper_run(long budget_ms)
     return rc < 0 ? -1 : rc;
 }
 
+/* A process without the handlers (echelon-ctl built without a module's
+ * registration) cannot ship: let the workers do it, which they do within
+ * about a second of being idle (rotate job, then the shipper job). */
+static int wait_for_workers(long timeout_ms)
+{
+    long long end = mono_us() + timeout_ms * 1000LL;
+    long long recs = 0, age = 0;
+    while (mono_us() < end) {
+        if (shipper_backlog_local(&recs, &age) == 0 && recs == 0) return SHIPPER_OK;
+        struct timespec ts = { 0, 100 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    log_err(MOD, "flush: %lld records still spooled after %ld ms", recs, timeout_ms);
+    return SHIPPER_EFAIL;
+}
+
 int shipper_flush_all(void)
 {
     int fd = take_lock(1);
@@ -889,6 +905,10 @@ int shipper_flush_all(void)
     for (int pass = 0; pass < 1000 && rc == 1; pass++) rc = ship_pass(60000, 1, &shipped);
     close(fd);
     log_info(MOD, "flush: %lld records shipped", shipped);
+    if (rc == SHIPPER_ENOHANDLER) {
+        log_warn(MOD, "flush: no handler here for a spooled type; waiting for the workers");
+        return wait_for_workers(30000);
+    }
     return rc < 0 ? rc : rc == 0 ? SHIPPER_OK : SHIPPER_EFAIL;
 }
 
@@ -915,9 +935,30 @@ static int shipper_job(long budget_ms)
     return shipper_run(budget_ms);
 }
 
+/* While a shipper hangs (MariaDB stopped mid-insert: up to the read
+ * timeout), nobody else on the host may ship, so nobody would publish the
+ * growing backlog. Every worker therefore checks once a second whether its
+ * host's publication is stale and refreshes it from the local spool. */
+static int backlog_job(long budget_ms)
+{
+    (void)budget_ms;
+    char host[256];
+    host_name(host, sizeof host);
+    kv_reply_t *r = kv_cmd("HGET %sspool:backlog:%s updated", kv_prefix, host);
+    if (!r) return 0;                  /* Redis down: nothing to publish to */
+    long long updated = kv_type(r) == KV_NIL ? 0 : kv_int(r);
+    kv_free(r);
+    if (spool_now_us() / 1000000LL - updated < 3) return 0;
+    long long fails, next_us;
+    state_read(&fails, &next_us);
+    publish(fails, 1);
+    return 0;
+}
+
 void shipper_init(void)
 {
     jobs_register("shipper", shipper_job, 250, JOB_HOST);
+    jobs_register("spool-backlog", backlog_job, 1000, JOB_LOCAL);
 }
 
 void shipper_test_mode(int (*db_alive_fn)(void))

@@ -73,8 +73,10 @@ enum {
  * Re-registering a type replaces its handler. Returns 0 or SHIPPER_EINVAL. */
 int shipper_register(const char *type, shipper_batch_fn fn);
 
-/* Register the "shipper" job (JOB_HOST, every 250 ms). Call once per worker
- * after the handlers are registered. */
+/* Register the "shipper" job (JOB_HOST, every 250 ms) and the local
+ * "spool-backlog" job (every second: republish this host's backlog when the
+ * publication is older than 3 s, e.g. while the shipper hangs on a stopped
+ * MariaDB). Call once per worker after the handlers are registered. */
 void shipper_init(void);
 
 /* The job itself: ship for about budget_ms. Returns 0 when the spool is
@@ -88,8 +90,9 @@ int shipper_ship_now(const char *type, const char *payload, size_t len);
 
 /* echelon-ctl flush: ship everything now, including the complete records of
  * live workers' open segments, ignoring the backoff; waits for a running
- * shipper to finish first. Returns 0 when the spool is empty afterwards, or
- * a SHIPPER_E* code. */
+ * shipper to finish first. A process lacking the handler of a spooled type
+ * instead waits (up to 30 s) for the workers to ship it. Returns 0 when the
+ * spool is empty afterwards, or a SHIPPER_E* code. */
 int shipper_flush_all(void);
 
 /* The `echelon-ctl flush` command (a row of ctl.c's command table): runs
