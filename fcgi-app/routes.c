@@ -3,6 +3,8 @@
 #include "routes.h"
 #include "api/health.h"
 #include "collect/tracker.h"
+#include "api/auth.h"
+#include "api/mgmt.h"
 
 #define KB 1024
 #define MB (1024 * 1024)
@@ -17,6 +19,33 @@ const route_t routes[] = {
     /* == end collection == */
 
     /* == management API and auth (owner: api) == */
+#define J413 "Body exceeds 1MB limit"
+    { M_GET, "/", misc_root, AREA_NONE, 0, NULL },
+    { M_GET, "/robots.txt", misc_robots, AREA_NONE, 0, NULL },
+    { M_GET, "/sitemap.xml", misc_sitemap, AREA_NONE, 0, NULL },
+    { M_GET, "/llms.txt", misc_llms, AREA_NONE, 0, NULL },
+    { M_GET, "/admin/login", auth_login_get, AREA_ADMIN, 0, NULL },
+    { M_POST, "/admin/login", auth_login_post, AREA_ADMIN, 64 * KB, NULL },
+    { M_POST, "/admin/logout", auth_logout, AREA_ADMIN, 64 * KB, NULL },
+    { M_GET, "/api/campaigns", api_campaigns_list, AREA_API, 0, NULL },
+    { M_POST, "/api/campaigns", api_campaigns_create, AREA_API, MB, J413 },
+    { M_GET, "/api/campaigns/:id", api_campaigns_get, AREA_API, 0, NULL },
+    { M_PATCH, "/api/campaigns/:id", api_campaigns_patch, AREA_API, MB, J413 },
+    { M_DELETE, "/api/campaigns/:id", api_campaigns_delete, AREA_API, MB, J413 },
+    { M_GET, "/api/experiments", api_experiments_list, AREA_API, 0, NULL },
+    { M_POST, "/api/experiments", api_experiments_create, AREA_API, MB, J413 },
+    { M_PATCH, "/api/experiments/:id", api_experiments_patch, AREA_API, MB, J413 },
+    { M_POST, "/api/bots/exclude", api_bots_exclude, AREA_API, MB, J413 },
+    { M_DELETE, "/api/bots/exclude/:id", api_bots_include, AREA_API, MB, J413 },
+    { M_GET, "/api/sites/:id", api_sites_get, AREA_API, 0, NULL },
+    { M_PATCH, "/api/sites/:id", api_sites_patch, AREA_API, MB, J413 },
+    /* ingest: { M_POST, "/api/ingest", api_ingest, AREA_API, MB, J413 }, */
+    { M_GET, "/api/debug", api_debug_get, AREA_API, 0, NULL },
+    { M_POST, "/api/debug", api_debug_post, AREA_API, MB, J413 },
+    { M_GET, "/api/perf", api_perf_get, AREA_API, 0, NULL },
+    { M_POST, "/api/perf", api_perf_post, AREA_API, 64 * KB, "Max 64 KB" },
+    { M_GET, "/api/perf/trends", api_perf_trends, AREA_API, 0, NULL },
+#undef J413
     /* == end management == */
 
     /* == statistics and bot reads (owner: stats) == */

@@ -1,4 +1,4 @@
-/* auth: who may call /api/* and the /admin pages (spec/40 §2).
+/* auth: who may call the /api routes and the /admin pages (spec/40 §2).
  *
  * Owns: the bearer-token check, password hashes (PBKDF2-HMAC-SHA256 via
  * libgcrypt), sessions and the per-IP login failure counter in Redis, the
