@@ -758,7 +758,7 @@ int feeds_match_datacenter(const feeds_t *f, const char *ip)
 /* ------------------------------------------------------------ this worker */
 
 static feeds_t *g_cur;
-static char g_ver[PATH_MAX];    /* target of `current`, "" = the dir itself */
+static char g_ver[PATH_MAX];    /* directory the current set was loaded from */
 static int g_loaded;
 static struct timespec g_last;
 
@@ -782,19 +782,19 @@ int feeds_reload(void)
         return -1;
     char tgt[PATH_MAX], path[PATH_MAX];
     current_target(cfg->feeds_dir, tgt, sizeof tgt);
-    if (g_loaded && strcmp(tgt, g_ver) == 0)
-        return 0;
     /* load the resolved version directory, so a refresh switching the link
-     * meanwhile cannot mix two versions */
+     * meanwhile cannot mix two versions; the path is the version identity */
     if (!tgt[0])
         snprintf(path, sizeof path, "%s", cfg->feeds_dir);
     else if (tgt[0] == '/')
         snprintf(path, sizeof path, "%s", tgt);
     else if ((size_t)snprintf(path, sizeof path, "%s/%s", cfg->feeds_dir, tgt) >= sizeof path)
         return -1;
+    if (g_loaded && strcmp(path, g_ver) == 0)
+        return 0;
     g_cur = feeds_build(path, g_cur);
     g_loaded = 1;
-    snprintf(g_ver, sizeof g_ver, "%s", tgt);
+    snprintf(g_ver, sizeof g_ver, "%s", path);
     feeds_counts_t c;
     feeds_get_counts(g_cur, &c);
     log_info(MOD, "loaded %s: crawler %zu (%zu regex), ai %zu, datacenter v4 %zu v6 %zu",
