@@ -14,6 +14,7 @@
 #include "store/migrate.h"
 #include "store/shipper.h"
 #include "store/secret.h"
+#include "defense/defense.h"
 
 typedef struct ctl_cmd {
     const char *name;
@@ -50,6 +51,8 @@ static const ctl_cmd_t commands[] = {
     { "flush", shipper_ctl_flush, "ship every spooled record to MariaDB now" },
     /* == end spool == */
     /* == defense (owner: defense) == */
+    { "correlate", defense_ctl_correlate, "run one bot-correlator sweep now" },
+    { "feeds", defense_ctl_feeds, "feeds refresh [--from DIR] | feeds status: threat feeds" },
     /* == end defense == */
     /* == api (owner: api) == */
     /* == end api == */
