@@ -3,6 +3,7 @@
 #include "routes.h"
 #include "api/health.h"
 #include "collect/tracker.h"
+#include "collect/collect.h"
 #include "api/auth.h"
 #include "api/mgmt.h"
 
@@ -16,6 +17,8 @@ const route_t routes[] = {
 
     /* == collection (owners: tracker, collect) == */
     { M_GET, "/ea.js", tracker_handler, AREA_NONE, 0, NULL },
+    { M_GET, "/b.gif", collect_beacon_handler, AREA_NONE, 0, NULL },
+    { M_POST, "/e", collect_events_handler, AREA_NONE, COLLECT_EVENTS_BODY_MAX, NULL },
     /* == end collection == */
 
     /* == management API and auth (owner: api) == */
