@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# beacon.sh: how much of a bare FastCGI responder's throughput /b.gif keeps.
+#
+#   tools/echelon-dev up            # a running stack (var/stack.env)
+#   tests/bench/beacon.sh [WORKERS] [SECONDS]
+#
+# Starts its own lighttpd with two ports and WORKERS FastCGI processes each:
+# echelon.fcgi (the stack's configuration, MariaDB, Redis and spool) and
+# trivial_gif (built here from trivial_gif.c: answers the same GIF and headers,
+# does nothing else). Both get the same requests from wrk: valid, stored
+# pageview beacons (solved PoW token, distinct session ids and client
+# addresses through X-Forwarded-For, so no rate limit or burst rule drops them).
+# Prints:
+#   peak req/s of both and their ratio (target >= 0.8)
+#   p99 latency of /b.gif at half its peak rate (wrk with a per-connection delay)
+#   rows/s shipped into MariaDB during the peak run, the spool backlog each
+#   second (it must not keep growing) and the time to drain after the run
+#   worker RSS, /ea.js size raw and gzipped
+# Figures only: not part of the pass/fail suite.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STACK_ENV=${ECHELON_STACK_ENV:-$TOP/var/stack.env}
+die() { echo "beacon.sh: $*" >&2; exit 1; }
+[ -f "$STACK_ENV" ] || die "no stack: run tools/echelon-dev up first (or set ECHELON_STACK_ENV)"
+set -a; . "$STACK_ENV"; set +a
+# Addresses come from X-Forwarded-For so each beacon looks like its own visitor.
+export ECHELON_TRUST_PROXY=true
+
+WORKERS=${1:-${ECHELON_WORKERS:-4}}
+DUR=${2:-10}
+CONNS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+FCGI=${ECHELON_FCGI:-$TOP/build/echelon.fcgi}
+SITE=bench
+command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+command -v lighttpd >/dev/null || die "lighttpd is not installed"
+[ -x "$FCGI" ] || die "no $FCGI: build first (tools/echelon-dev up)"
+
+WORK=$(mktemp -d /tmp/echelon-bench.XXXXXX)
+LPID=""
+cleanup() {
+    if [ -n "$LPID" ] && kill -0 "$LPID" 2>/dev/null; then
+        kill "$LPID" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$LPID" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+sql() { MYSQL_PWD="$ECHELON_DB_PASSWORD" mariadb --socket="$ECHELON_DB_SOCKET" -u"$ECHELON_DB_USER" "$ECHELON_DB_NAME" -N -B -e "$1"; }
+rows() { sql "SELECT COUNT(*) FROM visitor_views WHERE site_id='$SITE'"; }
+# Records spooled and not yet shipped on this host (lines minus shipped positions).
+backlog() {
+    python3 - "$ECHELON_SPOOL_DIR" <<'PY'
+import os, re, sys
+d = sys.argv[1]; n = 0; pos = {}
+names = os.listdir(d)
+for f in names:
+    if f.endswith(".pos"):
+        try: pos[f[:-4]] = int(open(os.path.join(d, f)).read().split()[1])
+        except (OSError, ValueError, IndexError): pass
+for f in names:
+    m = re.match(r"(seg-\d{16}-\d+-\d+)\.(seg|open)$", f)
+    if m:
+        try:
+            with open(os.path.join(d, f), "rb") as fh: n += fh.read().count(b"\n") - pos.get(m.group(1), 0)
+        except OSError: pass
+print(n)
+PY
+}
+
+gcc -O2 -o "$WORK/trivial_gif" "$TOP/tests/bench/trivial_gif.c" -lfcgi || die "cannot build trivial_gif"
+
+# Requests: 4096 beacons with distinct session ids and tokens valid for the
+# challenge window (10 minutes by default: keep runs shorter than that).
+python3 - "$TOP/tests/bench" "$ECHELON_SECRET" "$SITE" >"$WORK/urls.lua" <<'PY'
+import base64, sys, urllib.parse, uuid
+sys.path.insert(0, sys.argv[1])
+import powtok
+secret, site = sys.argv[2], sys.argv[3]
+print("return {")
+for i in range(4096):
+    sid = str(uuid.uuid4())
+    q = urllib.parse.urlencode({"p": base64.b64encode(("/bench-%d" % i).encode()).decode(), "s": site,
+                                "_v": "2400", "sid": sid, "sw": "1920", "sh": "1080",
+                                "tok": powtok.token(secret, site, sid)})
+    print('"/b.gif?%s",' % q)
+print("}")
+PY
+cat >"$WORK/beacon.lua" <<EOF
+local paths = dofile("$WORK/urls.lua")
+local i = 0
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local hdr = {
+  ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  ["Accept-Language"] = "en-US,en;q=0.9",
+  ["Sec-Fetch-Site"] = "same-origin",
+  ["Sec-CH-UA"] = '"Chromium";v="131"',
+}
+function init(args)
+  math.randomseed(math.floor(os.clock() * 1000000) + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
+  i = math.random(1, #paths)
+end
+function request()
+  i = i + 1
+  hdr["X-Forwarded-For"] = "10." .. math.random(1, 250) .. "." .. math.random(0, 250) .. "." .. math.random(1, 250)
+  return wrk.format("GET", paths[(i % #paths) + 1], hdr)
+end
+if pause > 0 then
+  function delay() return pause end
+end
+EOF
+
+PE=$(free_port); PT=$(free_port)
+cat >"$WORK/lighttpd.conf" <<EOF
+server.document-root = "$WORK"
+server.port = $PE
+server.bind = "127.0.0.1"
+server.pid-file = "$WORK/lighttpd.pid"
+server.errorlog = "$WORK/lighttpd.err"
+server.modules = ( "mod_fastcgi" )
+server.max-connections = 2048
+server.max-fds = 8192
+server.tag = "echelon-bench"
+\$SERVER["socket"] == "127.0.0.1:$PE" {
+  fastcgi.server = ( "/" => (( "bin-path" => "$FCGI", "socket" => "$WORK/echelon.sock",
+    "max-procs" => $WORKERS, "check-local" => "disable" )))
+}
+\$SERVER["socket"] == "127.0.0.1:$PT" {
+  fastcgi.server = ( "/" => (( "bin-path" => "$WORK/trivial_gif", "socket" => "$WORK/trivial.sock",
+    "max-procs" => $WORKERS, "check-local" => "disable" )))
+}
+EOF
+lighttpd -f "$WORK/lighttpd.conf" || die "lighttpd did not start: $(cat "$WORK/lighttpd.err" 2>/dev/null)"
+for _ in $(seq 100); do [ -s "$WORK/lighttpd.pid" ] && break; sleep 0.1; done
+LPID=$(cat "$WORK/lighttpd.pid")
+for p in $PE $PT; do
+    for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$p/b.gif" && break; sleep 0.1; done
+done
+# A beacon from the generated set must be stored, else the figures mean nothing.
+first=$(sed -n 2p "$WORK/urls.lua" | sed -E 's/^"(.*)",$/\1/')
+r0=$(rows)
+curl -fsS -o /dev/null -H "X-Forwarded-For: 10.1.2.3" -H "Accept-Language: en" -H "Sec-Fetch-Site: same-origin" \
+    -A "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36" \
+    "http://127.0.0.1:$PE$first" || die "the probe beacon failed"
+"$TOP/build/echelon-ctl" flush >/dev/null 2>&1
+r1=$(rows)
+[ "$r1" -gt "$r0" ] || echo "beacon.sh: WARNING: the probe beacon was not stored (rows $r0 -> $r1): figures below measure a path that stores nothing" >&2
+
+wrk_run() {  # PORT SECONDS CONNS [DELAY_MS] -> wrk output
+    BENCH_DELAY_MS=${4:-0} wrk -t"$THREADS" -c"$3" -d"$2"s --latency -s "$WORK/beacon.lua" "http://127.0.0.1:$1/"
+}
+rps() { awk '/^Requests\/sec:/ {print $2}'; }
+p99() { awk '$1 == "99%" {print $2}'; }
+non2xx() { awk '/Non-2xx/ {print $NF} END {}' | tail -1; }
+
+echo "== /b.gif vs trivial FastCGI GIF: lighttpd, $WORKERS workers each, wrk -t$THREADS -c$CONNS -d${DUR}s"
+wrk_run "$PT" 2 "$CONNS" >/dev/null; wrk_run "$PE" 2 "$CONNS" >/dev/null      # warm-up
+"$TOP/build/echelon-ctl" flush >/dev/null 2>&1
+out_t=$(wrk_run "$PT" "$DUR" "$CONNS")
+T_RPS=$(echo "$out_t" | rps)
+
+b0=$(backlog); n0=$(rows)
+( for s in $(seq "$DUR"); do sleep 1; echo "$(backlog)"; done ) >"$WORK/backlog.txt" &
+SAMPLER=$!
+out_e=$(wrk_run "$PE" "$DUR" "$CONNS")
+wait "$SAMPLER"
+n1=$(rows)
+E_RPS=$(echo "$out_e" | rps)
+t_drain0=$(date +%s.%N)
+for _ in $(seq 600); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
+t_drain1=$(date +%s.%N)
+n2=$(rows)
+
+printf '  trivial responder  %10.0f req/s  (p99 %s, non-2xx %s)\n' "$T_RPS" "$(echo "$out_t" | p99)" "$(echo "$out_t" | non2xx)"
+printf '  echelon /b.gif     %10.0f req/s  (p99 %s, non-2xx %s)\n' "$E_RPS" "$(echo "$out_e" | p99)" "$(echo "$out_e" | non2xx)"
+python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('  ratio              %10.3f  (target >= 0.8)' % (e/t if t else 0))" "$E_RPS" "$T_RPS"
+
+echo "== shipping into MariaDB during the peak run"
+python3 - "$n0" "$n1" "$n2" "$DUR" "$E_RPS" "$b0" "$t_drain0" "$t_drain1" "$WORK/backlog.txt" <<'PY'
+import sys
+n0, n1, n2, dur, rps, b0 = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+d0, d1 = float(sys.argv[7]), float(sys.argv[8])
+bl = [int(x) for x in open(sys.argv[9]).read().split()]
+print("  rows inserted during the run  %d  (%.0f rows/s; beacons sent %.0f/s)" % (n1 - n0, (n1 - n0) / dur, rps))
+print("  spool backlog each second     %s" % " ".join(map(str, bl)))
+half = len(bl) // 2
+grow = (sum(bl[half:]) / max(1, len(bl) - half)) - (sum(bl[:half]) / max(1, half)) if bl else 0
+print("  backlog trend (2nd half - 1st half mean)  %+.0f records  %s" % (grow, "(stable)" if grow < rps * 0.5 else "(GROWING: shipping is slower than collection)"))
+print("  drained after the run in      %.1f s; rows after drain %d" % (d1 - d0, n2 - n0))
+PY
+
+echo "== p99 at half the peak rate"
+HALF=$(python3 -c "print(max(1, int(float('$E_RPS') / 2)))")
+C2=16
+DELAY=$(python3 -c "print(max(1, round($C2 * 1000.0 / $HALF)))")
+out_h=$(wrk_run "$PE" "$DUR" "$C2" "$DELAY")
+printf '  target %s req/s (%d connections, %s ms pause): got %.0f req/s, p50 %s, p99 %s\n' "$HALF" "$C2" "$DELAY" \
+    "$(echo "$out_h" | rps)" "$(echo "$out_h" | awk '$1 == "50%" {print $2}')" "$(echo "$out_h" | p99)"
+
+echo "== workers and assets"
+rss=$(for p in $(pgrep -P "$LPID"); do
+    if grep -q echelon.fcgi "/proc/$p/cmdline" 2>/dev/null; then awk '/^VmRSS/ {print $2}' "/proc/$p/status"; fi
+done | awk '{s += $1; n++; if ($1 > m) m = $1} END {if (n) printf "%d workers, mean %.0f kB, max %d kB", n, s / n, m}')
+echo "  echelon.fcgi RSS   $rss"
+raw=$(curl -fsS "http://127.0.0.1:$PE/ea.js" | wc -c)
+gz=$(curl -fsS "http://127.0.0.1:$PE/ea.js" | gzip -9c | wc -c)
+echo "  /ea.js             $raw bytes, $gz bytes gzipped (-9)"
+"$TOP/build/echelon-ctl" flush >/dev/null 2>&1
+echo "(bench rows are in site '$SITE': DELETE FROM visitor_views WHERE site_id='$SITE' to remove them)"
