@@ -27,7 +27,10 @@
 
 #define MOD "shipper"
 #define MAX_TYPES 32
-#define LOAD_MAX_BYTES (8u << 20)   /* per run; at least one segment is loaded */
+#define LOAD_MAX_BYTES (2u << 20)   /* per run; at least one segment is loaded */
+/* A run happens in a worker between two requests: a request routed to it
+ * meanwhile waits, so one run stays short and says "more" instead. */
+#define RUN_MAX_MS 50
 #define LOAD_MAX_SEGS 512
 #define BACKOFF_MAX_S 30
 #define NEW_STALE_US (10LL * 1000000)
@@ -707,11 +710,14 @@ static void host_name(char *out, size_t outsz)
     out[outsz - 1] = '\0';
 }
 
+/* force: 0 = at most every PUBLISH_EVERY_US, 1 = at most every 200 ms
+ * (after shipping), 2 = now. */
 static void publish(long long fails, int force)
 {
     static long long last;
     long long now = mono_us();
-    if (test_mode || (!force && now - last < PUBLISH_EVERY_US)) return;
+    if (test_mode) return;
+    if (force < 2 && now - last < (force ? 200000LL : PUBLISH_EVERY_US)) return;
     last = now;
     long long recs, age;
     if (shipper_backlog_local(&recs, &age) != 0 || kv_is_down()) return;
@@ -873,7 +879,7 @@ int shipper_run(long budget_ms)
     if (fd == -2) return 0;            /* another process on this host ships */
     if (fd < 0) return -1;
     long long shipped = 0;
-    int rc = ship_pass(budget_ms, 0, &shipped);
+    int rc = ship_pass(budget_ms < RUN_MAX_MS ? budget_ms : RUN_MAX_MS, 0, &shipped);
     close(fd);
     return rc < 0 ? -1 : rc;
 }
@@ -925,7 +931,7 @@ int shipper_ctl_flush(int argc, char **argv)
                 : "MariaDB refused the records (down?)", recs);
         return 1;
     }
-    publish(0, 1);
+    publish(0, 2);
     printf("flushed; %lld records spooled after the flush\n", recs);
     return 0;
 }
@@ -951,7 +957,7 @@ static int backlog_job(long budget_ms)
     if (spool_now_us() / 1000000LL - updated < 3) return 0;
     long long fails, next_us;
     state_read(&fails, &next_us);
-    publish(fails, 1);
+    publish(fails, 2);
     return 0;
 }
 
