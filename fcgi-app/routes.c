@@ -42,7 +42,7 @@ const route_t routes[] = {
     { M_DELETE, "/api/bots/exclude/:id", api_bots_include, AREA_API, MB, J413 },
     { M_GET, "/api/sites/:id", api_sites_get, AREA_API, 0, NULL },
     { M_PATCH, "/api/sites/:id", api_sites_patch, AREA_API, MB, J413 },
-    /* ingest: { M_POST, "/api/ingest", api_ingest, AREA_API, MB, J413 }, */
+    { M_POST, "/api/ingest", api_ingest, AREA_API, MB, J413 },
     { M_GET, "/api/debug", api_debug_get, AREA_API, 0, NULL },
     { M_POST, "/api/debug", api_debug_post, AREA_API, MB, J413 },
     { M_GET, "/api/perf", api_perf_get, AREA_API, 0, NULL },

@@ -5,7 +5,7 @@ libechelon_a_SOURCES += fcgi-app/api/health.c fcgi-app/api/health.h \
 	fcgi-app/api/mgmt.h \
 	fcgi-app/api/campaigns.c fcgi-app/api/experiments.c fcgi-app/api/bots_admin.c \
 	fcgi-app/api/sites.c fcgi-app/api/perf.c fcgi-app/api/debug.c \
-	fcgi-app/api/misc.c
+	fcgi-app/api/ingest.c fcgi-app/api/misc.c
 
 check_PROGRAMS += tests/unit/test_auth tests/unit/test_api_util
 TESTS += tests/unit/test_auth tests/unit/test_api_util
