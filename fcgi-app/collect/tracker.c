@@ -1,7 +1,7 @@
 /* tracker.c -- GET /ea.js: the tracker script and its token refresh.
  *
- * Implements spec/10 §3 (server side of /ea.js) with §2.4 (429 for
- * over-limit addresses), §2.6 (Referer check in restricted mode) and §2.3
+ * Implements spec/10 §3 (server side of /ea.js) with §2.4 (every request
+ * counts toward the rate limit; 429 for over-limit addresses), §2.6 (Referer check in restricted mode) and §2.3
  * (CORS), plus the refresh JSON of spec/README decision 2. The client side
  * is assets/ea.js (spec/10 §4).
  *
@@ -26,6 +26,7 @@
  * Never: does network I/O while answering, trusts `s`, or logs IPs. */
 #include "collect/tracker.h"
 #include "assets/assets.h"
+#include "collect/collect.h"
 #include "core/cors.h"
 #include "core/log.h"
 #include "defense/pow.h"
@@ -239,13 +240,6 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void css_free(void)
 {
     for (size_t i = 0; i < T.ncss; i++) {
@@ -350,39 +344,6 @@ static const tracker_tmpl_t *tmpl(void)
 /* The handler                                                          */
 /* ------------------------------------------------------------------ */
 
-int collect_over_limit(const char *ip)
-{
-    (void)ip;
-    return 0;
-}
-
-static const char *trimmed(req_t *req, const char *v)
-{
-    if (!v) return NULL;
-    while (*v == ' ' || *v == '\t') v++;
-    size_t n = strlen(v);
-    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
-    return n ? arena_strndup(req->arena, v, n) : NULL;
-}
-
-/* spec/10 §2.7 */
-static const char *client_ip(req_t *req)
-{
-    const char *v;
-    if (cfg->behind_cloudflare && (v = trimmed(req, req_header(req, "CF-Connecting-IP")))) return v;
-    if (cfg->trust_proxy) {
-        const char *xff = req_header(req, "X-Forwarded-For");
-        if (xff && *xff) {
-            size_t n = strcspn(xff, ",");
-            v = trimmed(req, arena_strndup(req->arena, xff, n));
-            return v ? v : "";
-        }
-        if ((v = trimmed(req, req_header(req, "X-Real-IP")))) return v;
-    }
-    v = req_env(req, "REMOTE_ADDR");
-    return v && *v ? v : "unknown";
-}
-
 static const char *request_scheme(const req_t *req)
 {
     const char *s = req_env(req, "REQUEST_SCHEME");
@@ -421,8 +382,12 @@ static void refresh_reply(req_t *req, resp_t *resp, const pow_script_t *ps, int6
 void tracker_handler(req_t *req, resp_t *resp)
 {
     tracker_init();
-    /* §2.4: over-limit addresses get the JS comment, no CORS */
-    if (collect_over_limit(client_ip(req))) {
+    /* §2.4: every request counts; over-limit addresses get the JS comment,
+     * no CORS */
+    collect_client_t cc;
+    collect_client(req, &cc);
+    collect_count(&cc);
+    if (collect_over_limit(&cc)) {
         resp_set(resp, 429, "application/javascript", "// rate limited", 15);
         resp_header(resp, "Cache-Control", "no-store");
         return;
@@ -439,7 +404,7 @@ void tracker_handler(req_t *req, resp_t *resp)
         }
     }
 
-    int64_t now = wall_ms();
+    int64_t now = cc.now_ms;
     pow_script_t ps;
     int pow_ok = pow_script(now, &ps) == 0;
     if (!pow_ok) log_err(MOD, "no PoW challenge/module: serving the script without them");

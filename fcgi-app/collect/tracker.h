@@ -16,8 +16,12 @@
  * the module once per 6-hour period); every substituted string is escaped
  * as the body of a JSON string literal.
  *
- * Never: validates `s` (spec/10 §3.1 step 3), filters by User-Agent (bots
- * get the script, §2.5), or writes anything to the spool itself. */
+ * Rate limit (spec/README decision 9): every /ea.js request, refreshes and
+ * refused ones included, leaves one counting record (collect_count); an
+ * address in the cluster's published over-limit set gets the 429 of §2.4.
+ *
+ * Never: validates `s` (spec/10 §3.1 step 3) or filters by User-Agent (bots
+ * get the script, §2.5). */
 #ifndef ECHELON_COLLECT_TRACKER_H
 #define ECHELON_COLLECT_TRACKER_H
 #include <stddef.h>
@@ -31,11 +35,6 @@ void tracker_handler(req_t *req, resp_t *resp);
  * the handler, so a worker that was not told still converges). */
 void tracker_init(void);
 
-/* Seam for the cluster's published over-limit set (spec/README decision 9):
- * 1 when `ip` is over the tracking rate limit, else 0.
- * TODO(shipper): replace with the spool/shipper's over-limit lookup once it
- * is published; until then nothing is refused here. */
-int collect_over_limit(const char *ip);
 
 /* ---- pure pieces, exposed for unit tests ---- */
 
