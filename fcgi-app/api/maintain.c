@@ -428,3 +428,78 @@ void maintain_init(void)
 {
     jobs_register("maintain", maintain_job, 10L * 60 * 1000, JOB_CLUSTER);
 }
+
+/* ---- echelon-ctl commands ---- */
+
+static void print_report(const maintain_report_t *r)
+{
+    printf("{\"days_rolled\":%ld,\"target_done\":%d,\"rollup_rows\":%lld,"
+           "\"views_deleted\":%lld,\"events_deleted\":%lld,\"bot_views_deleted\":%lld,"
+           "\"bot_events_deleted\":%lld,\"daily_deleted\":%lld,\"perf_deleted\":%lld}\n",
+           r->days_rolled, r->target_done, r->rollup_rows, r->views_deleted, r->events_deleted,
+           r->bot_views_deleted, r->bot_events_deleted, r->daily_deleted, r->perf_deleted);
+}
+
+/* echelon-ctl maintain [--force]: the whole run now, whatever the hour,
+ * waiting for a run in progress elsewhere. */
+int maintain_ctl_maintain(int argc, char **argv)
+{
+    int flags = MAINTAIN_WAIT | MAINTAIN_ANYHOUR;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0) flags |= MAINTAIN_FORCE;
+        else {
+            fprintf(stderr, "usage: echelon-ctl maintain [--force]\n");
+            return 2;
+        }
+    }
+    maintain_report_t rep;
+    long long t0 = mono_ms();
+    int rc;
+    do {
+        rc = maintain_run(0, flags, 0, &rep);
+    } while (rc == MAINTAIN_OK && rep.more);
+    if (rc != MAINTAIN_OK) {
+        fprintf(stderr, "maintain failed (%d)\n", rc);
+        return 1;
+    }
+    print_report(&rep);
+    fprintf(stderr, "maintain: %lld ms\n", mono_ms() - t0);
+    return 0;
+}
+
+/* echelon-ctl rollup YYYY-MM-DD [...]: re-roll days (each strictly past). */
+int maintain_ctl_rollup(int argc, char **argv)
+{
+    if (argc < 1) {
+        fprintf(stderr, "usage: echelon-ctl rollup YYYY-MM-DD...\n");
+        return 2;
+    }
+    for (int i = 0; i < argc; i++) {
+        long long groups = 0;
+        int rc = maintain_rollup_day(argv[i], &groups);
+        if (rc == MAINTAIN_EINVAL) {
+            fprintf(stderr, "rollup: invalid date format: %s\n", argv[i]);
+            return 1;
+        }
+        if (rc != MAINTAIN_OK) {
+            fprintf(stderr, "rollup of %s failed (%d)\n", argv[i], rc);
+            return 1;
+        }
+        printf("%s %lld\n", argv[i], groups);
+    }
+    return 0;
+}
+
+/* echelon-ctl purge [RETENTION [BOT_RETENTION]]: the purge alone. */
+int maintain_ctl_purge(int argc, char **argv)
+{
+    long r = argc > 0 ? atol(argv[0]) : 0, b = argc > 1 ? atol(argv[1]) : 0;
+    maintain_report_t rep;
+    memset(&rep, 0, sizeof rep);
+    if (lock_take(600) != MAINTAIN_OK) return 1;
+    int rc = maintain_purge(0, r, b > 0 ? b : r, &rep);
+    lock_release();
+    if (rc != MAINTAIN_OK) return 1;
+    print_report(&rep);
+    return 0;
+}

@@ -85,4 +85,12 @@ int maintain_purge(long long now_ms, long retention, long bot_retention, maintai
 void maintain_init(void);
 /* The job body (store/jobs.h job_fn). */
 int maintain_job(long budget_ms);
+
+/* echelon-ctl commands (argv after the command name; exit status):
+ *   maintain [--force]              the run now, any hour; prints a JSON report
+ *   rollup YYYY-MM-DD...            re-roll past days; prints "date groups"
+ *   purge [RETENTION [BOT_RET]]     the purge alone; prints a JSON report */
+int maintain_ctl_maintain(int argc, char **argv);
+int maintain_ctl_rollup(int argc, char **argv);
+int maintain_ctl_purge(int argc, char **argv);
 #endif

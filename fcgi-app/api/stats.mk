@@ -1,7 +1,10 @@
 # fcgi-app/api/stats.mk: statistics read APIs, bot reads, rollups and
 # maintenance (spec/30), with their unit tests. Fragment included by Makefile.am.
 libechelon_a_SOURCES += fcgi-app/api/stats_util.c fcgi-app/api/stats_util.h \
-	fcgi-app/api/maintain.c fcgi-app/api/maintain.h
+	fcgi-app/api/maintain.c fcgi-app/api/maintain.h \
+	fcgi-app/api/stats.h fcgi-app/api/stats_int.h fcgi-app/api/stats_common.c \
+	fcgi-app/api/stats_overview.c fcgi-app/api/stats_live.c fcgi-app/api/stats_reqs.c \
+	fcgi-app/api/stats_campaigns.c fcgi-app/api/bots_read.c fcgi-app/api/bots_read.h
 
 check_PROGRAMS += tests/unit/test_stats_util
 TESTS += tests/unit/test_stats_util
