@@ -15,6 +15,8 @@
 #include "store/shipper.h"
 #include "store/secret.h"
 #include "defense/defense.h"
+#include "api/auth.h"
+#include "api/maintain.h"
 
 typedef struct ctl_cmd {
     const char *name;
@@ -55,8 +57,12 @@ static const ctl_cmd_t commands[] = {
     { "feeds", defense_ctl_feeds, "feeds refresh [--from DIR] | feeds status: threat feeds" },
     /* == end defense == */
     /* == api (owner: api) == */
+    { "hash-password", auth_ctl_hash_password, "read a password on stdin, print its pbkdf2$... hash" },
     /* == end api == */
     /* == stats (owner: stats) == */
+    { "maintain", maintain_ctl_maintain, "[--force] daily rollups (catch-up included) and purge, now" },
+    { "rollup", maintain_ctl_rollup, "YYYY-MM-DD... re-roll past days" },
+    { "purge", maintain_ctl_purge, "[RETENTION [BOT_RETENTION]] retention purge alone" },
     /* == end stats == */
 };
 

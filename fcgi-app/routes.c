@@ -6,6 +6,8 @@
 #include "collect/collect.h"
 #include "api/auth.h"
 #include "api/mgmt.h"
+#include "api/stats.h"
+#include "api/bots_read.h"
 
 #define KB 1024
 #define MB (1024 * 1024)
@@ -52,6 +54,18 @@ const route_t routes[] = {
     /* == end management == */
 
     /* == statistics and bot reads (owner: stats) == */
+    { M_GET, "/api/stats/overview", stats_overview_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/stats/dashboard", stats_dashboard_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/stats/realtime", stats_realtime_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/stats/summary", stats_summary_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/stats/vitals", stats_vitals_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/stats/campaigns", stats_campaigns_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/stats/campaign-events", stats_campaign_events_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/stats/experiments", stats_experiments_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/bots/suspicious", bots_suspicious_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/bots/excluded", bots_excluded_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/bots/visitor/:id", bots_visitor_handler, AREA_API, 0, NULL },
+    { M_GET, "/api/bots/score-detail", bots_score_detail_handler, AREA_API, 0, NULL },
     /* == end statistics == */
 
     /* == admin UI (owner: admin) == */
