@@ -62,6 +62,19 @@ int events_parse(arena_t *a, const char *body, size_t len, ev_body_t *out)
     in[tl] = ' ';
     in[tl + 1] = '\0';
 
+    /* json-c accepts single-quoted strings even in strict mode; JSON.parse
+     * does not: refuse a quote outside double-quoted strings */
+    int instr = 0;
+    for (size_t i = 0; i < tl; i++) {
+        char c = in[i];
+        if (instr) {
+            if (c == '\\') i++;
+            else if (c == '"') instr = 0;
+        } else if (c == '"')
+            instr = 1;
+        else if (c == '\'')
+            return 400;
+    }
     json_tokener *tok = json_tokener_new_ex(EV_JSON_DEPTH);
     if (!tok) return 400;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
