@@ -487,6 +487,28 @@ static auth_info_t *set_info(req_t *req, auth_via_t via, const char *user, const
 
 const auth_info_t *auth_info(const req_t *req) { return req->user; }
 
+/* A hash string verify() could accept: 4 fields, "pbkdf2", sane iterations,
+ * base64 salt, a 32-byte key. Checked once at start, never per request. */
+static int hash_usable(const char *h)
+{
+    unsigned long it;
+    char salt[128], key[128];
+    if (!h || sscanf(h, "pbkdf2$%lu$%127[^$]$%127s", &it, salt, key) != 3) return 0;
+    unsigned char tmp[128];
+    return it >= 1 && it <= AUTH_PBKDF2_MAX_ITERATIONS && b64_decode(salt, strlen(salt), tmp, sizeof tmp) > 0 &&
+           b64_decode(key, strlen(key), tmp, sizeof tmp) == 32;
+}
+
+void auth_startup_check(void)
+{
+    int has_user = cfg->username && *cfg->username;
+    if (cfg->public_mode) log_info("auth", "public mode: read-only, no credentials needed");
+    /* the "no authentication configured" warning of §2.1 is config_log()'s */
+    if (has_user && !hash_usable(cfg->password_hash))
+        log_warn("auth", "ECHELON_USERNAME is set but ECHELON_PASSWORD_HASH is missing or malformed: every login "
+                         "will fail (make one with echelon-ctl hash-password)");
+}
+
 static int csrf_ok(req_t *req)
 {
     if (!auth_method_mutates(req->method)) return 1;
@@ -795,4 +817,11 @@ int auth_hash_password_cli(void)
     }
     puts(out);
     return 0;
+}
+
+int auth_ctl_hash_password(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return auth_hash_password_cli();
 }

@@ -38,6 +38,9 @@ int auth_api(req_t *req, resp_t *resp);
 /* AREA_ADMIN routes (§2.8): 0 = proceed, non-zero = 303 redirect to the
  * login page (or the CSRF 403) has been written into resp. */
 int auth_admin(req_t *req, resp_t *resp);
+/* Worker start (dispatch_hooks.c hook_worker_start): logs the warning of
+ * spec/40 §9 item 37 (ECHELON_USERNAME set, password hash unusable). */
+void auth_startup_check(void);
 /* The auth_info_t of an authenticated request, or NULL. */
 const auth_info_t *auth_info(const req_t *req);
 
@@ -45,6 +48,8 @@ const auth_info_t *auth_info(const req_t *req);
  * without echo when it is a terminal, prints the pbkdf2$... string. Returns
  * the process exit code (0 ok). ---- */
 int auth_hash_password_cli(void);
+/* The same as an echelon-ctl command row (ctl.c, api section). */
+int auth_ctl_hash_password(int argc, char **argv);
 
 /* ---- route handlers (routes.c, management section) ---- */
 void auth_login_get(req_t *req, resp_t *resp);    /* GET  /admin/login */
