@@ -8,6 +8,7 @@
 #include "api/mgmt.h"
 #include "api/stats.h"
 #include "api/bots_read.h"
+#include "admin/admin.h"
 
 #define KB 1024
 #define MB (1024 * 1024)
@@ -69,6 +70,27 @@ const route_t routes[] = {
     /* == end statistics == */
 
     /* == admin UI (owner: admin) == */
+    { M_GET, "/styles.css", admin_static_handler, AREA_NONE, 0, NULL },
+    { M_GET, "/admin.js", admin_static_handler, AREA_NONE, 0, NULL },
+    { M_GET, "/favicon.ico", admin_static_handler, AREA_NONE, 0, NULL },
+    { M_GET, "/logo.svg", admin_static_handler, AREA_NONE, 0, NULL },
+    { M_GET, "/img/mmm.webp", admin_static_handler, AREA_NONE, 0, NULL },
+    { M_GET, "/img/mmm-bw.webp", admin_static_handler, AREA_NONE, 0, NULL },
+    { M_GET, "/admin", admin_dashboard_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/realtime", admin_realtime_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/visitors", admin_visitors_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/visitors/:id", admin_visitor_detail_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/pageviews", admin_pageviews_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/events", admin_events_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/bots", admin_bots_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/bots/excluded", admin_excluded_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/bots/:id", admin_bot_detail_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/experiments", admin_experiments_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/experiments/:id", admin_experiment_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/campaigns", admin_campaigns_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/campaigns/:id", admin_campaign_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/perf", admin_perf_handler, AREA_ADMIN, 0, NULL },
+    { M_GET, "/admin/settings", admin_settings_handler, AREA_ADMIN, 0, NULL },
     /* == end admin == */
 };
 
