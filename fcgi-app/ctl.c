@@ -14,6 +14,8 @@
 #include "store/migrate.h"
 #include "store/shipper.h"
 #include "store/secret.h"
+#include <gcrypt.h>
+#include "collect/ship.h"
 #include "defense/defense.h"
 #include "api/auth.h"
 #include "api/maintain.h"
@@ -42,6 +44,21 @@ static int cmd_secret(int argc, char **argv)
 }
 
 static int cmd_help(int argc, char **argv);
+
+/* What commands that touch data need, like a worker: libgcrypt, the shared
+ * secret (best effort: a down database is reported by the command itself),
+ * and the spool ship handlers so `flush` can store every record type. */
+static void ctl_setup(void)
+{
+    if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+        gcry_check_version(NULL);
+        gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    }
+    secret_ensure();
+    ship_init();
+    defense_init();
+}
 
 static const ctl_cmd_t commands[] = {
     /* == core (owner: lead) == */
@@ -87,6 +104,9 @@ int main(int argc, char **argv)
         return 2;
     }
     db_set_read_timeout(0);   /* maintenance queries may run long */
+    if (strcmp(argv[1], "help") && strcmp(argv[1], "migrate") && strcmp(argv[1], "hash-password") &&
+        strcmp(argv[1], "secret"))
+        ctl_setup();
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(commands[i].name, argv[1]) == 0)
             return commands[i].fn(argc - 2, argv + 2);
