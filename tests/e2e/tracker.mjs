@@ -24,8 +24,11 @@ const BASE = process.env.ECHELON_URL;
 const CTL = process.env.ECHELON_CTL || path.join(TOP, 'build', 'echelon-ctl');
 const ARTIFACTS = process.env.ECHELON_ARTIFACTS || '';
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+// The UA is also set on the command line: beacons sent while a page unloads
+// leave from the browser process, which ignores the context's userAgent and
+// would announce HeadlessChrome (a known bot: dropped).
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--user-agent=' + UA];
 const SITE = 'e2e-' + crypto.randomBytes(5).toString('hex');
 
 let passed = 0, failed = 0;
@@ -80,7 +83,7 @@ async function main() {
     page = await ctx.newPage();
     page.on('console', (m) => logs.push('console: ' + m.text()));
     page.on('pageerror', (e) => logs.push('pageerror: ' + e.message));
-    page.on('request', (r) => { if (r.url().startsWith(BASE)) logs.push('request: ' + r.method() + ' ' + r.url().slice(BASE.length, BASE.length + 160)); });
+    ctx.on('request', (r) => { if (r.url().startsWith(BASE)) logs.push('request: ' + r.method() + ' ' + r.url().slice(BASE.length, BASE.length + 160)); });
 
     await page.goto(pageUrl);
     const loaded = await page.waitForFunction(() => window.echelon && window.__echelon === 1, null, { timeout: 15000 })

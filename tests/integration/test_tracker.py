@@ -16,6 +16,8 @@ t = T(__file__)
 # lighttpd >= 1.4.69 rewrites the worker's application/javascript to the RFC 9239
 # name text/javascript; Apache passes it through.
 JS_TYPES = ("application/javascript; charset=utf-8", "text/javascript; charset=utf-8")
+TRUST_PROXY = os.environ.get("ECHELON_TRUST_PROXY") == "true"
+PREFIX = "ech:"   # store/kv.h kv_prefix
 SEC = {"x-frame-options": "DENY", "x-content-type-options": "nosniff",
        "referrer-policy": "strict-origin-when-cross-origin"}
 
@@ -67,9 +69,12 @@ def test_headers():
 def test_values():
     r, body = script({"Host": "stats.example.com"})
     t.eq("base URL from Host", js_string(body, "B"), "http://stats.example.com")
-    r, body = script({"Host": "stats.example.com", "X-Forwarded-Host": "evil.example",
+    r, body = script({"Host": "stats.example.com", "X-Forwarded-Host": "proxy.example",
                       "X-Forwarded-Proto": "https"})
-    t.eq("X-Forwarded-* ignored without ECHELON_TRUST_PROXY", js_string(body, "B"), "http://stats.example.com")
+    if TRUST_PROXY:   # open mode: the forwarded host and scheme win (§3.1 step 2)
+        t.eq("X-Forwarded-* used with ECHELON_TRUST_PROXY", js_string(body, "B"), "https://proxy.example")
+    else:
+        t.eq("X-Forwarded-* ignored without ECHELON_TRUST_PROXY", js_string(body, "B"), "http://stats.example.com")
     r, body = script({"Host": 'x"y'})
     # lighttpd refuses such a Host itself (400); otherwise it must arrive escaped
     t.ok("hostile Host refused or escaped", r.status == 400 or js_string(body, "B") == 'http://x"y',
@@ -174,6 +179,8 @@ def test_token_from_served_module():
                                 "_v": "2000", "sw": "1920", "sh": "1080", "tok": tok})
     hdrs = {"Accept-Language": "en-US,en;q=0.9", "Sec-Fetch-Site": "cross-site",
             "Sec-CH-UA": '"Chromium";v="131"', "Referer": "https://site.example/tracker-it"}
+    if TRUST_PROXY:   # an address no earlier test flagged as a suspected bot
+        hdrs["X-Forwarded-For"] = "203.0.113.%d" % (int(time.time()) % 200 + 20)
     r = t.get("/b.gif?" + q, headers=hdrs)
     t.eq("beacon 200", r.status, 200)
     rows = []
@@ -188,6 +195,48 @@ def test_token_from_served_module():
         t.ok("no pow penalty", '"pow"' not in rows[0][1], rows[0][1])
 
 
-for fn in (test_headers, test_values, test_refresh, test_debug_override, test_token_from_served_module):
+def ip_hash(ip):
+    """spec/10 §2.8 under today's shared key (collect/live_keys.h iphash-key:<date>)."""
+    import hashlib
+    import hmac
+    v = t.redis("GET", PREFIX + "iphash-key:" + time.strftime("%Y-%m-%d", time.gmtime()))
+    key = bytes.fromhex(v) if len(v) == 64 else v.encode("latin-1")
+    return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()
+
+
+def test_over_limit():
+    """An address in the published over-limit set gets 429 `// rate limited` (§2.4)."""
+    if not TRUST_PROXY:
+        t.ok("needs ECHELON_TRUST_PROXY to pick a client address: skipped", True)
+        return
+    t.get("/ea.js")   # makes sure today's key exists
+    ip = "198.51.100.%d" % (int(time.time() * 1000) % 250 + 1)
+    h = ip_hash(ip)
+    hdr = {"X-Forwarded-For": ip, "Origin": "https://mysite.com"}
+    t.redis("ZADD", PREFIX + "rl:over", int(time.time() * 1000) + 120000, h)
+    try:
+        r = None
+        deadline = time.time() + 6
+        while time.time() < deadline:
+            r = t.get("/ea.js", headers=hdr)
+            if r.status == 429:
+                break
+            time.sleep(0.2)
+        t.eq("over-limit address gets 429", r.status, 429)
+        t.eq("429 body", r.text, "// rate limited")
+        t.ok("429 content type is JavaScript", (r.headers.get("content-type") or "").split(";")[0]
+             in ("application/javascript", "text/javascript"), r.headers.get("content-type"))
+        t.eq("429 not cacheable", r.headers.get("cache-control"), "no-store")
+        t.ok("429 carries no CORS", "access-control-allow-origin" not in r.headers)
+        r = t.get("/ea.js?refresh=1&g=1", headers=hdr)
+        t.eq("refresh refused too", r.status, 429)
+        r = t.get("/ea.js", headers={"X-Forwarded-For": "198.51.100.254" if ip != "198.51.100.254" else "198.51.100.253"})
+        t.eq("other addresses still served", r.status, 200)
+    finally:
+        t.redis("ZREM", PREFIX + "rl:over", h)
+
+
+for fn in (test_headers, test_values, test_refresh, test_debug_override, test_token_from_served_module,
+           test_over_limit):
     t.run(fn)
 t.done()
