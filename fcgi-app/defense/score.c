@@ -349,47 +349,71 @@ int score_from_detail(const char *json, size_t len, score_t *out)
 
 /* ------------------------------------------------------------- ship time */
 
-/* KEYS: 1 burst, 2 botip:c, 3 botip:s, 4 corr:ip, 5 corr:vid, 6 corr:taint,
- *       7 corr:meta, 8 corr:groups
- * ARGV: 1 mode (b = increment, e = read), 2 ts_ms, 3 ip hash, 4 visitor id,
- *       5 gid ("" = no print), 6 meta, 7 burst window ms, 8 print TTL s,
- *       9 per-group member cap, 10 active-group cap
- * Returns {burst count, bot-ip points}. The taint set needs the lookup's
- * answer, which is why this is a script rather than plain pipelined calls. */
+/* One script call per batch, not per record: Redis spends most of a small
+ * script's time entering and leaving Lua (about 40 us a call here), so a
+ * per-record script cost more Redis CPU than the beacons' own counters. The
+ * script walks the records in arrival order, so counters advance exactly as
+ * they would one request at a time; the per-group housekeeping (TTLs, meta,
+ * caps, the active-group index) is done once per group per batch. A script
+ * rather than plain pipelined calls because the print's "tainted" flag
+ * depends on the bot-IP lookup's answer within the same exchange.
+ *
+ * ARGV: 1 key prefix, 2 burst window ms, 3 print TTL s, 4 per-group member
+ *       cap, 5 active-group cap, 6 record count, then per record:
+ *       mode (b = increment, e = read), ts ms, ip hash, visitor id,
+ *       gid ("" = no print), meta.
+ * Returns {count_1, botip_points_1, count_2, botip_points_2, ...}.
+ * Keys are built inside the script (one Redis, not a cluster). */
 static const char ship_lua[] =
-    "local n\n"
-    "if ARGV[1] == 'b' then\n"
-    "  redis.call('SET', KEYS[1], 0, 'NX', 'PX', ARGV[7])\n"
-    "  n = redis.call('INCR', KEYS[1])\n"
-    "else\n"
-    "  n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
-    "end\n"
-    "local p = 0\n"
-    "if redis.call('EXISTS', KEYS[2]) == 1 then p = 50\n"
-    "elseif redis.call('EXISTS', KEYS[3]) == 1 then p = 20 end\n"
-    "if ARGV[5] ~= '' then\n"
-    "  local ttl = tonumber(ARGV[8])\n"
-    "  local cap = tonumber(ARGV[9])\n"
-    "  redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])\n"
-    "  redis.call('EXPIRE', KEYS[4], ttl)\n"
-    "  if redis.call('ZCARD', KEYS[4]) > cap then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -cap - 1) end\n"
-    "  redis.call('ZADD', KEYS[5], ARGV[2], ARGV[4])\n"
-    "  redis.call('EXPIRE', KEYS[5], ttl)\n"
-    "  if redis.call('ZCARD', KEYS[5]) > cap then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -cap - 1) end\n"
-    "  if p >= 50 then\n"
-    "    redis.call('ZADD', KEYS[6], ARGV[2], ARGV[3])\n"
-    "    redis.call('EXPIRE', KEYS[6], ttl)\n"
+    "local pf, win = ARGV[1], ARGV[2]\n"
+    "local ttl, cap, gcap = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
+    "local n = tonumber(ARGV[6])\n"
+    "local out, groups, order = {}, {}, {}\n"
+    "for i = 0, n - 1 do\n"
+    "  local b = 7 + i * 6\n"
+    "  local ts, ip, gid = ARGV[b + 1], ARGV[b + 2], ARGV[b + 4]\n"
+    "  local bk = pf .. 'burst:' .. ip\n"
+    "  local c\n"
+    "  if ARGV[b] == 'b' then\n"
+    "    redis.call('SET', bk, 0, 'NX', 'PX', win)\n"
+    "    c = redis.call('INCR', bk)\n"
+    "  else\n"
+    "    c = tonumber(redis.call('GET', bk) or '0') or 0\n"
     "  end\n"
-    "  redis.call('SET', KEYS[7], ARGV[6], 'EX', ttl)\n"
-    "  redis.call('ZADD', KEYS[8], ARGV[2], ARGV[5])\n"
-    "  redis.call('EXPIRE', KEYS[8], ttl)\n"
-    "  local gcap = tonumber(ARGV[10])\n"
-    "  if redis.call('ZCARD', KEYS[8]) > gcap then redis.call('ZREMRANGEBYRANK', KEYS[8], 0, -gcap - 1) end\n"
+    "  local t = redis.call('MGET', pf .. 'botip:c:' .. ip, pf .. 'botip:s:' .. ip)\n"
+    "  local p = 0\n"
+    "  if t[1] then p = 50 elseif t[2] then p = 20 end\n"
+    "  out[#out + 1] = c\n"
+    "  out[#out + 1] = p\n"
+    "  if gid ~= '' then\n"
+    "    redis.call('ZADD', pf .. 'corr:ip:' .. gid, ts, ip)\n"
+    "    redis.call('ZADD', pf .. 'corr:vid:' .. gid, ts, ARGV[b + 3])\n"
+    "    if p >= 50 then redis.call('ZADD', pf .. 'corr:taint:' .. gid, ts, ip) end\n"
+    "    if not groups[gid] then order[#order + 1] = gid end\n"
+    "    groups[gid] = {ts, ARGV[b + 5]}\n"
+    "  end\n"
     "end\n"
-    "return {n, p}\n";
+    "for _, gid in ipairs(order) do\n"
+    "  local g = groups[gid]\n"
+    "  for _, k in ipairs({'ip', 'vid'}) do\n"
+    "    local key = pf .. 'corr:' .. k .. ':' .. gid\n"
+    "    redis.call('EXPIRE', key, ttl)\n"
+    "    if redis.call('ZCARD', key) > cap then redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1) end\n"
+    "  end\n"
+    "  redis.call('EXPIRE', pf .. 'corr:taint:' .. gid, ttl)\n"
+    "  redis.call('SET', pf .. 'corr:meta:' .. gid, g[2], 'EX', ttl)\n"
+    "  redis.call('ZADD', pf .. 'corr:groups', g[1], gid)\n"
+    "end\n"
+    "if #order > 0 then\n"
+    "  local gk = pf .. 'corr:groups'\n"
+    "  redis.call('EXPIRE', gk, ttl)\n"
+    "  if redis.call('ZCARD', gk) > gcap then redis.call('ZREMRANGEBYRANK', gk, 0, -gcap - 1) end\n"
+    "end\n"
+    "return out\n";
 
 #define CORR_MEMBER_CAP "5000"
 #define CORR_GROUP_CAP "100000"
+#define SHIP_FIELDS 6
 
 static char ship_sha[41];
 
@@ -406,86 +430,102 @@ static const char *ship_script_sha(void)
 
 size_t score_ship_queue(const score_ship_rec_t *recs, size_t n)
 {
-    size_t q = 0;
-    int any = 0;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        any |= recs[i].ip_hash && *recs[i].ip_hash;
-    if (!any)
+        k += recs[i].ip_hash && *recs[i].ip_hash;
+    if (!k)
         return 0;
-    /* Loading first makes EVALSHA safe even after a Redis restart or
-     * SCRIPT FLUSH: the server runs the pipeline in order. */
+    size_t argc = 9 + SHIP_FIELDS * k, a = 0;
+    const char **argv = calloc(argc, sizeof *argv);
+    size_t *lens = calloc(argc, sizeof *lens);
+    /* per record: ts text, gid, meta live here until the command is queued */
+    char (*ts)[24] = calloc(k, sizeof *ts);
+    char (*gid)[CORR_GID_LEN + 1] = calloc(k, sizeof *gid);
+    char **meta = calloc(k, sizeof *meta);
+    char cnt[24];
+    size_t q = 0;
+    if (!argv || !lens || !ts || !gid || !meta)
+        goto out;
+    /* Loading first makes EVALSHA safe after a Redis restart or SCRIPT
+     * FLUSH: the server runs the pipeline in order. */
     const char *la[3] = { "SCRIPT", "LOAD", ship_lua };
     size_t ll[3] = { 6, 4, sizeof ship_lua - 1 };
-    kv_pipe_argv(3, la, ll);
+    if (kv_pipe_argv(3, la, ll) != 0)
+        goto out;
     q++;
-    const char *sha = ship_script_sha();
+    snprintf(cnt, sizeof cnt, "%zu", k);
+    argv[a++] = "EVALSHA";
+    argv[a++] = ship_script_sha();
+    argv[a++] = "0";
+    argv[a++] = kv_prefix ? kv_prefix : "";
+    argv[a++] = "300000";
+    argv[a++] = "1500";
+    argv[a++] = CORR_MEMBER_CAP;
+    argv[a++] = CORR_GROUP_CAP;
+    argv[a++] = cnt;
+    argc = a + SHIP_FIELDS * k;
+    size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         const score_ship_rec_t *r = &recs[i];
         if (!r->ip_hash || !*r->ip_hash)
             continue;
-        char keys[8][160], gid[CORR_GID_LEN + 1] = "", ts[24];
-        char meta[CORR_FP_MAX + 192];
-        const char *pf = kv_prefix ? kv_prefix : "";
         int print = r->kind == SCORE_KIND_BEACON && r->fp_key && r->site_id;
         if (print) {
-            correlator_gid(r->site_id, r->fp_key, gid);
-            snprintf(meta, sizeof meta, "%s||%s", r->site_id, r->fp_key);
-        } else {
-            meta[0] = '\0';
+            correlator_gid(r->site_id, r->fp_key, gid[j]);
+            size_t ml = strlen(r->site_id) + strlen(r->fp_key) + 3;
+            meta[j] = malloc(ml);
+            if (meta[j])
+                snprintf(meta[j], ml, "%s||%s", r->site_id, r->fp_key);
+            else
+                gid[j][0] = '\0';
         }
-        snprintf(keys[0], sizeof keys[0], "%sburst:%s", pf, r->ip_hash);
-        snprintf(keys[1], sizeof keys[1], "%sbotip:c:%s", pf, r->ip_hash);
-        snprintf(keys[2], sizeof keys[2], "%sbotip:s:%s", pf, r->ip_hash);
-        snprintf(keys[3], sizeof keys[3], "%scorr:ip:%s", pf, gid);
-        snprintf(keys[4], sizeof keys[4], "%scorr:vid:%s", pf, gid);
-        snprintf(keys[5], sizeof keys[5], "%scorr:taint:%s", pf, gid);
-        snprintf(keys[6], sizeof keys[6], "%scorr:meta:%s", pf, gid);
-        snprintf(keys[7], sizeof keys[7], "%scorr:groups", pf);
-        snprintf(ts, sizeof ts, "%lld", r->ts_ms);
-        const char *argv[21];
-        argv[0] = "EVALSHA";
-        argv[1] = sha;
-        argv[2] = "8";
-        for (int k = 0; k < 8; k++)
-            argv[3 + k] = keys[k];
-        argv[11] = r->kind == SCORE_KIND_BEACON ? "b" : "e";
-        argv[12] = ts;
-        argv[13] = r->ip_hash;
-        argv[14] = r->visitor_id ? r->visitor_id : "";
-        argv[15] = gid;
-        argv[16] = meta;
-        argv[17] = "300000";
-        argv[18] = "1500";
-        argv[19] = CORR_MEMBER_CAP;
-        argv[20] = CORR_GROUP_CAP;
-        size_t lens[21];
-        for (int k = 0; k < 21; k++)
-            lens[k] = strlen(argv[k]);
-        kv_pipe_argv(21, argv, lens);
-        q++;
+        snprintf(ts[j], sizeof ts[j], "%lld", r->ts_ms);
+        argv[a++] = r->kind == SCORE_KIND_BEACON ? "b" : "e";
+        argv[a++] = ts[j];
+        argv[a++] = r->ip_hash;
+        argv[a++] = r->visitor_id ? r->visitor_id : "";
+        argv[a++] = gid[j];
+        argv[a++] = meta[j] ? meta[j] : "";
+        j++;
     }
+    for (size_t i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (kv_pipe_argv((int)argc, argv, lens) == 0)
+        q++;
+out:
+    if (meta)
+        for (size_t i = 0; i < k; i++)
+            free(meta[i]);
+    free(meta);
+    free(gid);
+    free(ts);
+    free(lens);
+    free(argv);
     return q;
 }
 
 void score_ship_apply(score_ship_rec_t *recs, size_t n, kv_reply_t *const *replies,
                       size_t nreplies)
 {
-    size_t j = 1;   /* reply 0 is SCRIPT LOAD */
+    /* reply 0 is SCRIPT LOAD's, reply 1 the script's flat array */
+    const kv_reply_t *rep = nreplies >= 2 ? replies[1] : NULL;
+    int ok = rep && kv_type(rep) == KV_ARR;
+    if (rep && kv_type(rep) == KV_ERR)
+        log_warn(MOD, "ship script: %s", kv_str(rep));
+    size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         score_ship_rec_t *r = &recs[i];
         r->score.burst = 0;
         r->score.bot_ip = 0;
-        if (r->ip_hash && *r->ip_hash && j < nreplies) {
-            const kv_reply_t *rep = replies[j++];
-            if (rep && kv_type(rep) == KV_ARR && kv_nelem(rep) == 2) {
-                long long cnt = kv_int(kv_elem(rep, 0));
-                long long pts = kv_int(kv_elem(rep, 1));
+        if (r->ip_hash && *r->ip_hash) {
+            if (ok && 2 * j + 1 < kv_nelem(rep)) {
+                long long cnt = kv_int(kv_elem(rep, 2 * j));
+                long long pts = kv_int(kv_elem(rep, 2 * j + 1));
                 if (cnt > SCORE_BURST_LIMIT)
                     r->score.burst = 25;
                 r->score.bot_ip = (int32_t)(pts == 50 || pts == 20 ? pts : 0);
-            } else if (rep && kv_type(rep) == KV_ERR) {
-                log_warn(MOD, "ship script: %s", kv_str(rep));
             }
+            j++;
         }
         r->total = score_total(&r->score);
         r->discard = score_discard(&r->score);

@@ -392,22 +392,22 @@ static void test_parse_int(void **state)
 
 /* ---- ship time, with replies shaped like the ship script's ---- */
 
-static redisReply *arr2(long long count, long long pts)
+/* The script's flat reply {count, points, count, points, ...}. */
+static redisReply *flat(const long long *v, size_t n)
 {
-    redisReply *r = calloc(1, sizeof *r), **e = calloc(2, sizeof *e);
-    e[0] = calloc(1, sizeof **e);
-    e[1] = calloc(1, sizeof **e);
-    e[0]->type = REDIS_REPLY_INTEGER;
-    e[0]->integer = count;
-    e[1]->type = REDIS_REPLY_INTEGER;
-    e[1]->integer = pts;
+    redisReply *r = calloc(1, sizeof *r), **e = calloc(n, sizeof *e);
+    for (size_t i = 0; i < n; i++) {
+        e[i] = calloc(1, sizeof **e);
+        e[i]->type = REDIS_REPLY_INTEGER;
+        e[i]->integer = v[i];
+    }
     r->type = REDIS_REPLY_ARRAY;
-    r->elements = 2;
+    r->elements = n;
     r->element = e;
     return r;
 }
 
-static void free_arr(redisReply *r)
+static void free_flat(redisReply *r)
 {
     if (!r)
         return;
@@ -420,40 +420,38 @@ static void free_arr(redisReply *r)
 static void test_ship_apply(void **state)
 {
     (void)state;
-    const char *h = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const char *h = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     score_ship_rec_t r[6];
     memset(r, 0, sizeof r);
     for (int i = 0; i < 6; i++) {
         r[i].kind = SCORE_KIND_BEACON;
         r[i].ip_hash = h;
     }
-    r[5].ip_hash = NULL;                /* no IP hash: untouched, no reply used */
-    r[3].score.pow = 50;
-    r[3].score.pow_result = SCORE_POW_MISSING;
-    kv_reply_t *rep[6] = { NULL };
-    rep[0] = NULL;                      /* SCRIPT LOAD's reply: ignored */
-    rep[1] = arr2(15, 0);               /* 15: no burst */
-    rep[2] = arr2(16, 0);               /* 16: first penalised */
-    rep[3] = arr2(1, 20);               /* suspected */
-    rep[4] = arr2(100, 50);             /* confirmed, burst */
-    score_ship_apply(r, 6, rep, 5);
+    r[2].ip_hash = NULL;                /* no IP hash: untouched, takes no reply slot */
+    r[4].score.pow = 50;
+    r[4].score.pow_result = SCORE_POW_MISSING;
+    /* records 0,1,3,4,5 in order: 15 (no burst), 16 (first penalised),
+     * suspected, confirmed + burst, nothing */
+    const long long v[] = { 15, 0, 16, 0, 1, 20, 100, 50, 1, 0 };
+    kv_reply_t *rep[2] = { NULL, flat(v, 10) };   /* rep[0]: SCRIPT LOAD, ignored */
+    score_ship_apply(r, 6, rep, 2);
     assert_int_equal(r[0].score.burst, 0);
     assert_int_equal(r[0].total, 0);
     assert_int_equal(r[1].score.burst, 25);
     assert_int_equal(r[1].total, 25);
     assert_int_equal(r[1].discard, 0);
-    assert_int_equal(r[2].score.bot_ip, 20);
-    assert_int_equal(r[2].total, 20);
-    assert_int_equal(r[3].score.bot_ip, 50);
-    assert_int_equal(r[3].total, 100);
-    assert_int_equal(r[3].discard, 1);
+    assert_int_equal(r[2].total, 0);
+    assert_int_equal(r[3].score.bot_ip, 20);
+    assert_int_equal(r[3].total, 20);
+    assert_int_equal(r[4].score.bot_ip, 50);
+    assert_int_equal(r[4].total, 100);
+    assert_int_equal(r[4].discard, 1);
     char buf[SCORE_DETAIL_MAX];
-    score_detail_json(&r[3].score, buf, sizeof buf);
+    score_detail_json(&r[4].score, buf, sizeof buf);
     assert_string_equal(buf, "{\"burst\":25,\"pow\":50,\"pow_result\":\"missing\",\"bot_ip\":50}");
     assert_int_equal(r[5].total, 0);
-    for (int i = 0; i < 6; i++)
-        free_arr(rep[i]);
-    /* Redis down: every reply NULL, records keep their request-time score */
+    free_flat(rep[1]);
+    /* Redis down: NULL replies, records keep their request-time score */
     memset(r, 0, sizeof r);
     r[0].ip_hash = h;
     r[0].score.headers = 20;
@@ -461,6 +459,14 @@ static void test_ship_apply(void **state)
     score_ship_apply(r, 1, none, 2);
     assert_int_equal(r[0].total, 20);
     assert_int_equal(r[0].score.burst, 0);
+    /* a short reply (script error) gives no points, never reads past it */
+    const long long v1[] = { 99, 50 };
+    r[1].ip_hash = h;
+    kv_reply_t *shortr[2] = { NULL, flat(v1, 2) };
+    score_ship_apply(r, 2, shortr, 2);
+    assert_int_equal(r[0].score.bot_ip, 50);
+    assert_int_equal(r[1].score.bot_ip, 0);
+    free_flat(shortr[1]);
 }
 
 int main(void)
