@@ -61,6 +61,39 @@ const PAGE = `<!doctype html>
 <script async src="${BASE}/ea.js" data-site="${SITE}"></script>
 </body></html>`;
 
+// Decision 2: a page kept open past the embedded challenge's safe life asks
+// /ea.js?refresh=1&g=<generation> and re-solves. The page's clock is faked and
+// moved 5 minutes on (the window is 10 minutes; the script trusts its own
+// challenge for W*60-390 s because it may come from a 5-minute cache).
+async function longLivedPage(browser, url) {
+  const ctx = await browser.newContext({ userAgent: UA, viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  await page.clock.install();
+  const refreshes = [];
+  ctx.on('request', (r) => { if (r.url().includes('/ea.js?refresh=1')) refreshes.push(r.url()); });
+  await page.goto(url);
+  await page.waitForFunction(() => window.echelon && sessionStorage.getItem('_etok'), null, { timeout: 15000 })
+    .catch(() => {});
+  const have = await page.evaluate(() => !!sessionStorage.getItem('_etok'));
+  ok('long-lived page: no refresh while the challenge is fresh', refreshes.length === 0 && have, JSON.stringify(refreshes));
+  const answer = page.waitForResponse((r) => r.url().includes('/ea.js?refresh=1'), { timeout: 15000 })
+    .then((r) => r.json(), () => null);
+  await page.clock.fastForward(5 * 60 * 1000);
+  const j = await answer;
+  ok('long-lived page: refresh requested with the generation', refreshes.length >= 1 && /[?&]g=\d+/.test(refreshes[0] || ''),
+    JSON.stringify(refreshes));
+  ok('long-lived page: refresh answer carries a challenge', j && /^[0-9a-f]{32}$/.test(j.c || ''), JSON.stringify(j));
+  let tok = null;
+  for (let i = 0; i < 40 && j; i++) {
+    tok = await page.evaluate(() => sessionStorage.getItem('_etok'));
+    if (tok && tok.startsWith(j.c + ':')) break;
+    await sleep(100);
+  }
+  ok('long-lived page: token re-solved for the new challenge', j && tok && tok.startsWith(j.c + ':') &&
+    /^[0-9a-f]{32}$/.test(tok.split(':')[1]), String(tok));
+  await ctx.close();
+}
+
 async function main() {
   if (!BASE) { ok('ECHELON_URL is set', false); return; }
   // Until the beacon and event handlers are routed there is nothing to observe.
@@ -68,6 +101,11 @@ async function main() {
     .then((rs) => rs.every((r) => r.status !== 404), () => false);
   if (!routed) { ok('/b.gif or /e not routed yet: browser test skipped', true); return; }
   const server = http.createServer((req, res) => {
+    if (req.url.startsWith('/long')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(PAGE.replace(`data-site="${SITE}"`, `data-site="${SITE}-long"`));
+      return;
+    }
     if (req.url.startsWith('/bye')) { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<title>bye</title>bye'); return; }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(PAGE);
@@ -109,6 +147,7 @@ async function main() {
     await sleep(600);
     await page.goto(pageUrl.replace('/page', '/bye'));   // pagehide: session_end
     await sleep(1000);
+    await longLivedPage(browser, pageUrl.replace('/page', '/long'));
   } finally {
     await browser.close().catch(() => {});
     server.close();

@@ -247,14 +247,41 @@ static const char *header(answer_t *a, const char *name)
     return NULL;
 }
 
+static char spool_dir[] = "/tmp/test_tracker_spool_XXXXXX";
+
 static int setup_cfg(void **state)
 {
     (void)state;
     memset(&test_cfg, 0, sizeof test_cfg);
     test_cfg.secret = "test-secret";
     test_cfg.challenge_window_minutes = 10;
+    test_cfg.rate_limit_max = 100;
+    if (!mkdtemp(spool_dir)) return -1;
+    test_cfg.spool_dir = spool_dir;
     cfg = &test_cfg;
     return 0;
+}
+
+static int teardown_cfg(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", spool_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Counting records ("k":"h", spec/README decision 9) in the spool so far. */
+static int counted(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "cat %s/*.open %s/*.seg 2>/dev/null | grep -c '\"k\":\"h\"'", spool_dir, spool_dir);
+    FILE *f = popen(cmd, "r");
+    int n = -1;
+    if (f) {
+        if (fscanf(f, "%d", &n) != 1) n = -1;
+        pclose(f);
+    }
+    return n;
 }
 
 static void handler_serves_the_script_with_current_values(void **state)
@@ -379,6 +406,30 @@ static void handler_blocks_foreign_referers_in_restricted_mode(void **state)
     memset(&test_cfg.allowed_origins, 0, sizeof test_cfg.allowed_origins);
 }
 
+static void every_request_counts_toward_the_rate_limit(void **state)
+{
+    (void)state;
+    int before = counted();
+    answer_t a;
+    const char *e1[] = { "REQUEST_METHOD", "GET", "REQUEST_URI", "/ea.js", "HTTP_HOST", "h",
+                         "REMOTE_ADDR", "192.0.2.7", NULL };
+    const char *e2[] = { "REQUEST_METHOD", "GET", "REQUEST_URI", "/ea.js?refresh=1&g=1", "HTTP_HOST", "h",
+                         "REMOTE_ADDR", "192.0.2.7", NULL };
+    call(&a, e1);
+    done(&a);
+    call(&a, e2);
+    done(&a);
+    cfg_parse_list("mysite.com", -1, &test_cfg.allowed_origins);
+    const char *e3[] = { "REQUEST_METHOD", "GET", "REQUEST_URI", "/ea.js", "HTTP_HOST", "h",
+                         "REMOTE_ADDR", "192.0.2.7", "HTTP_REFERER", "https://evil.example/", NULL };
+    call(&a, e3);
+    assert_int_equal(a.resp.status, 403);
+    done(&a);
+    cfg_list_free(&test_cfg.allowed_origins);
+    memset(&test_cfg.allowed_origins, 0, sizeof test_cfg.allowed_origins);
+    assert_int_equal(counted(), before + 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +443,7 @@ int main(void)
         cmocka_unit_test(handler_flags_anonymized_sites_by_lowercased_s),
         cmocka_unit_test(handler_answers_refresh_with_uncacheable_json),
         cmocka_unit_test(handler_blocks_foreign_referers_in_restricted_mode),
+        cmocka_unit_test(every_request_counts_toward_the_rate_limit),
     };
-    return cmocka_run_group_tests(tests, setup_cfg, NULL);
+    return cmocka_run_group_tests(tests, setup_cfg, teardown_cfg);
 }
