@@ -635,7 +635,8 @@ static void build_tables(feeds_t *f)
         if (f->m4) {
             size_t w = 0;
             for (int k = FEEDS_AWS; k < FEEDS_NKINDS; k++) {
-                memcpy(f->m4 + w, f->prov[k].v4, f->prov[k].n4 * sizeof *f->m4);
+                if (f->prov[k].n4)
+                    memcpy(f->m4 + w, f->prov[k].v4, f->prov[k].n4 * sizeof *f->m4);
                 w += f->prov[k].n4;
             }
             f->nm4 = iprange_merge_v4(f->m4, n4);
@@ -646,7 +647,8 @@ static void build_tables(feeds_t *f)
         if (f->m6) {
             size_t w = 0;
             for (int k = FEEDS_AWS; k < FEEDS_NKINDS; k++) {
-                memcpy(f->m6 + w, f->prov[k].v6, f->prov[k].n6 * sizeof *f->m6);
+                if (f->prov[k].n6)
+                    memcpy(f->m6 + w, f->prov[k].v6, f->prov[k].n6 * sizeof *f->m6);
                 w += f->prov[k].n6;
             }
             f->nm6 = iprange_merge_v6(f->m6, n6);
