@@ -14,7 +14,7 @@ typedef struct arena {
     arena_block_t *head;
 } arena_t;
 
-void *arena_alloc(arena_t *a, size_t n);            /* 16-byte aligned, uninitialised */
+void *arena_alloc(arena_t *a, size_t n) __attribute__((returns_nonnull, malloc)); /* 16-byte aligned */
 void *arena_calloc(arena_t *a, size_t n);
 char *arena_strndup(arena_t *a, const char *s, size_t n); /* NUL-terminated copy */
 char *arena_strdup(arena_t *a, const char *s);
