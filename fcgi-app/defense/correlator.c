@@ -299,11 +299,11 @@ int correlator_sweep_ex(size_t *flagged_out, long long *rows_out)
         *flagged_out = 0;
     if (rows_out)
         *rows_out = 0;
-    char lock[96], tok[33];
-    snprintf(lock, sizeof lock, "%scorr:lock", pf());
+    static const char lock[] = "corr:lock";    /* kv_lock adds kv_prefix */
+    char tok[33];
     int l = kv_lock(lock, SWEEP_LOCK_MS, tok);
     if (l == 0)
-        return 0;       /* another worker or host is sweeping */
+        return 1;       /* another worker or host is sweeping */
     if (l < 0)
         return -1;
 
@@ -415,5 +415,5 @@ int correlator_sweep(void)
 int correlator_job(long budget_ms)
 {
     (void)budget_ms;
-    return correlator_sweep() < 0 ? -1 : 0;
+    return correlator_sweep() < 0 ? -1 : 0;   /* "someone else sweeps" is fine */
 }

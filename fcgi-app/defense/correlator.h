@@ -41,9 +41,10 @@ int correlator_detail_json(int penalty, size_t cluster_size, int tainted,
                            const char *fingerprint, char *out, size_t outsz);
 
 /* One sweep now (job body and `echelon-ctl correlate`). Returns 0 when done,
- * -1 on failure (Redis/MariaDB down, lock held elsewhere is 0). *flagged and
- * *rows (may be NULL) receive the number of flagged clusters and of rows
- * raised (views + events + no-event penalties). */
+ * 1 when another sweep holds the lock (nothing done), -1 on failure
+ * (Redis/MariaDB down, a cluster's transaction failed). *flagged and *rows
+ * (may be NULL) receive the number of flagged clusters and of rows raised
+ * (views + events + no-event penalties). */
 int correlator_sweep_ex(size_t *flagged, long long *rows);
 int correlator_sweep(void);
 /* jobs.h job_fn wrapper around correlator_sweep(). */

@@ -99,7 +99,17 @@ int defense_ctl_correlate(int argc, char **argv)
     (void)argv;
     size_t flagged = 0;
     long long rows = 0;
-    int rc = correlator_sweep_ex(&flagged, &rows);
+    int rc;
+    /* a worker's scheduled sweep may hold the lock: wait for it (<= 60 s),
+     * so "correlate" always means "a sweep ran after I asked" */
+    for (int i = 0; (rc = correlator_sweep_ex(&flagged, &rows)) == 1 && i < 600; i++) {
+        struct timespec ts = { 0, 100 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    if (rc == 1) {
+        fprintf(stderr, "correlate: another sweep holds the lock\n");
+        return 1;
+    }
     printf("correlate: %zu flagged cluster(s), %lld row(s) raised%s\n", flagged, rows,
            rc ? " (with errors)" : "");
     return rc ? 1 : 0;
