@@ -40,21 +40,22 @@ static int fcgi_out(void *ctx, const char *data, size_t n)
     return FCGX_PutStr(data, (int)n, rq->out) == (int)n ? 0 : -1;
 }
 
-/* Read the body up to route->body_max. Returns 0, or 413 when it is larger
- * (by Content-Length or by actual bytes: a lying header does not help). */
-static int read_body(FCGX_Request *rq, req_t *req, const route_t *rt)
+/* Read the body up to max bytes. Returns 0, or 413 when it is larger (by
+ * Content-Length or by actual bytes: a lying header does not help). */
+static int read_body(req_t *req, size_t max)
 {
+    FCGX_Request *rq = req->body_ctx;
     long long cl = req_content_length(req);
-    if (rt->body_max == 0) return 0;
-    if (cl > (long long)rt->body_max) return 413;
-    size_t cap = rt->body_max + 1, len = 0;
+    if (max == 0 || !rq) return 0;
+    if (cl > (long long)max) return 413;
+    size_t cap = max + 1, len = 0;
     char *body = arena_alloc(req->arena, cap + 1);
     while (len < cap) {
         int n = FCGX_GetStr(body + len, (int)(cap - len), rq->in);
         if (n <= 0) break;
         len += (size_t)n;
     }
-    if (len > rt->body_max) return 413;
+    if (len > max) return 413;
     body[len] = '\0';
     req->body = body;
     req->body_len = len;
@@ -85,13 +86,19 @@ void dispatch(req_t *req, resp_t *resp, FCGX_Request *rq)
     case ROUTER_FOUND:
         break;
     }
-    if (rq && read_body(rq, req, rt) == 413) {
+    /* Area middleware before the body (spec/40 §1 step 7): an anonymous
+     * oversized request is a 401, not a 413. */
+    if (rt->area == AREA_API && hook_auth_api(req, resp) != 0) return;
+    if (rt->area == AREA_ADMIN && hook_auth_admin(req, resp) != 0) return;
+    if (rq) {
+        req->body_reader = read_body;
+        req->body_ctx = rq;
+    }
+    if (!(rt->methods & M_LAZY_BODY) && req_read_body(req, rt->body_max) == 413) {
         if (rt->body_413) resp_error(resp, 413, "payload_too_large", rt->body_413);
         else resp_set(resp, 413, NULL, NULL, 0);
         return;
     }
-    if (rt->area == AREA_API && hook_auth_api(req, resp) != 0) return;
-    if (rt->area == AREA_ADMIN && hook_auth_admin(req, resp) != 0) return;
     rt->fn(req, resp);
 }
 

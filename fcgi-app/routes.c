@@ -21,7 +21,7 @@ const route_t routes[] = {
     /* == collection (owners: tracker, collect) == */
     { M_GET, "/ea.js", tracker_handler, AREA_NONE, 0, NULL },
     { M_GET, "/b.gif", collect_beacon_handler, AREA_NONE, 0, NULL },
-    { M_POST, "/e", collect_events_handler, AREA_NONE, COLLECT_EVENTS_BODY_MAX, NULL },
+    { M_POST | M_LAZY_BODY, "/e", collect_events_handler, AREA_NONE, COLLECT_EVENTS_BODY_MAX, NULL },
     /* == end collection == */
 
     /* == management API and auth (owner: api) == */

@@ -315,6 +315,11 @@ void collect_events_handler(req_t *req, resp_t *resp)
         collect_count(&c);
         return;
     }
+    /* Rate limit and known bots come before the size check (spec/10 §6.1). */
+    if (req_read_body(req, COLLECT_EVENTS_BODY_MAX) == 413) {
+        resp->status = 413;
+        return;
+    }
     ev_body_t body;
     int st = events_parse(a, req->body, req->body ? req->body_len : 0, &body);
     if (st != 0 || !body.has_events || site_dropped(a, body.site_id)) {

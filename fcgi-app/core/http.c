@@ -190,6 +190,14 @@ const char *req_param(const req_t *r, int i)
     return i >= 0 && i < r->nparams ? r->params[i] : NULL;
 }
 
+int req_read_body(req_t *r, size_t max)
+{
+    if (r->body_read) return r->body ? 0 : 413;
+    r->body_read = 1;
+    if (!r->body_reader) return 0;
+    return r->body_reader(r, max);
+}
+
 long long req_content_length(const req_t *r)
 {
     const char *cl = r->env(r->env_ctx, "CONTENT_LENGTH");

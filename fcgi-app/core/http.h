@@ -49,6 +49,10 @@ typedef struct req {
     int nparams;
     int is_head;               /* HEAD served by the GET handler: body suppressed */
     void *user;                /* for the dispatcher: auth result etc. */
+    /* Body reader installed by the transport; see req_read_body(). */
+    int (*body_reader)(struct req *r, size_t max);
+    void *body_ctx;
+    int body_read;
 } req_t;
 
 typedef struct resp {
@@ -70,6 +74,10 @@ const char *req_query(req_t *r, const char *name);
 const http_pair_t *req_query_pair(req_t *r, const char *name);
 const char *req_cookie(req_t *r, const char *name);
 const char *req_param(const req_t *r, int i);  /* route capture i or NULL */
+/* Read the body now (once), at most `max` bytes: 0, or 413 when the
+ * declared length or the bytes actually received exceed max. Handlers of
+ * routes with `lazy_body` call it after their own earlier checks. */
+int req_read_body(req_t *r, size_t max);
 /* Content-Length as sent (-1 when absent or unparsable). */
 long long req_content_length(const req_t *r);
 

@@ -11,6 +11,9 @@
 
 enum {
     M_GET = 1, M_POST = 2, M_PATCH = 4, M_DELETE = 8, M_PUT = 16,
+    /* Not a method: the handler reads the body itself with req_read_body()
+     * after its own earlier checks (e.g. /e: rate limit, known bots, then 413). */
+    M_LAZY_BODY = 1 << 8,
 };
 
 typedef enum route_area {
