@@ -16,5 +16,5 @@ tests_unit_test_api_util_SOURCES = tests/unit/test_api_util.c
 tests_unit_test_api_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_api_util_LDADD = $(UNIT_LDADD)
 
-EXTRA_DIST += fcgi-app/api/MANAGEMENT.md tests/integration/test_auth.py tests/integration/test_api_mgmt.py \
+EXTRA_DIST += tests/integration/test_auth.py tests/integration/test_api_mgmt.py \
 	tests/integration/test_api_ingest.py
