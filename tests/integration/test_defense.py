@@ -24,7 +24,7 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
 import powtok  # noqa: E402
-from lib import T, BUILD  # noqa: E402
+from lib import T, BUILD, TOP  # noqa: E402
 
 t = T(__file__)
 RUN = uuid.uuid4().hex[:8]
@@ -326,9 +326,11 @@ def test_no_event_penalty():
 # ------------------------------------------------------------ feeds refresh
 
 def test_feeds_refresh():
-    snap = os.environ.get("ECHELON_FEEDS_DIR", "")
-    if not snap or not os.path.isdir(snap):
-        t.ok("feeds snapshot dir configured", False, snap)
+    fd = os.environ.get("ECHELON_FEEDS_DIR", "")
+    cands = [os.path.join(TOP, "..", "shared", "data", "feeds"), os.path.join(fd, "current"), fd]
+    snap = next((c for c in cands if c and os.path.isfile(os.path.join(c, "aws-ip-ranges.json"))), None)
+    if not snap:
+        t.ok("feed snapshots found", False, cands)
         return
     d = tempfile.mkdtemp(prefix="echelon-feeds-")
     env = dict(os.environ, ECHELON_FEEDS_DIR=d)
@@ -348,7 +350,37 @@ def test_feeds_refresh():
     subprocess.run(["rm", "-rf", d, bad])
 
 
-for fn in (test_feed_signals, test_headers_screen_referrer, test_missing_token_discarded, test_burst,
+def test_feeds_hot_reload():
+    """A published feed version reaches every worker without a restart. Needs a
+    writable ECHELON_FEEDS_DIR (a published copy, not the read-only snapshot)."""
+    d = os.environ.get("ECHELON_FEEDS_DIR", "")
+    if not d or not os.access(d, os.W_OK) or not os.path.islink(os.path.join(d, "current")):
+        print("skip - feeds hot reload: ECHELON_FEEDS_DIR is not a published, writable feeds dir")
+        return
+    site = "hot-" + RUN
+    name = "ZzAgent%s" % RUN
+    ua = "Mozilla/5.0 (compatible; %s/1.0)" % name
+    beacon(site, "/before", rand_ip(), ua)
+    src = tempfile.mkdtemp(prefix="echelon-feeds-src-")
+    with open(os.path.join(d, "current", "ai-robots.json")) as f:
+        ai = json.load(f)
+    ai[name] = {}
+    with open(os.path.join(src, "ai-robots.json"), "w") as f:
+        json.dump(ai, f)
+    p = subprocess.run([os.path.join(BUILD, "echelon-ctl"), "feeds", "refresh", "--from", src],
+                       capture_output=True, timeout=120)
+    t.eq("refresh with one new AI name publishes", p.returncode, 0)
+    time.sleep(2.5)     # workers check the published version at most once a second
+    for i in range(6):  # several requests: every worker of the pool
+        beacon(site, "/after%d" % i, rand_ip(), ua)
+    t.flush()
+    t.eq("before the refresh: no AI points", view(site, "/before"), (0, {}))
+    got = [view(site, "/after%d" % i) for i in range(6)]
+    t.ok("after the refresh every worker scores the new name", all(v == (40, {"ai_crawler_feed": 40}) for v in got), got)
+    subprocess.run(["rm", "-rf", src])
+
+
+for fn in (test_feeds_hot_reload, test_feed_signals, test_headers_screen_referrer, test_missing_token_discarded, test_burst,
            test_known_bot_marks_ip, test_farm, test_correlator_rows, test_no_event_penalty,
            test_feeds_refresh):
     t.run(fn)
