@@ -8,8 +8,9 @@
 # echelon.fcgi (the stack's configuration, MariaDB, Redis and spool) and
 # trivial_gif (built here from trivial_gif.c: answers the same GIF and headers,
 # does nothing else). Both get the same requests from wrk: valid, stored
-# pageview beacons (solved PoW token, distinct session ids and client
-# addresses through X-Forwarded-For, so no rate limit or burst rule drops them).
+# pageview beacons (solved PoW token, distinct session ids, a random IPv6
+# client address per request through X-Forwarded-For, so no rate-limit,
+# burst or bot-IP rule drops them).
 # Prints:
 #   peak req/s of both and their ratio (target >= 0.8)
 #   p99 latency of /b.gif at half its peak rate (wrk with a per-connection delay)
@@ -105,7 +106,10 @@ function init(args)
 end
 function request()
   i = i + 1
-  hdr["X-Forwarded-For"] = "10." .. math.random(1, 250) .. "." .. math.random(0, 250) .. "." .. math.random(1, 250)
+  -- random IPv6 (2^64 space): the correlator confirms addresses of this
+  -- uniform traffic as bot IPs, so reused addresses would be discarded
+  hdr["X-Forwarded-For"] = string.format("fd00:%x:%x:%x::%x", math.random(0, 65535), math.random(0, 65535),
+                                         math.random(0, 65535), math.random(1, 65535))
   return wrk.format("GET", paths[(i % #paths) + 1], hdr)
 end
 if pause > 0 then
