@@ -181,7 +181,10 @@ async function main() {
     const visitor = await browser.newContext({ userAgent: UA });
     const vp = await visitor.newPage();
     await vp.goto(`http://127.0.0.1:${server.address().port}/live`);
-    await sleep(2500);
+    // The tracker sends the pageview only after a trusted interaction (spec/10 §4.11.2).
+    await sleep(1200);
+    await vp.mouse.click(20, 20);
+    await sleep(1500);
     flush();
     await page.goto(BASE + '/admin?site_id=' + SITE);
     let views = 0;

@@ -36,7 +36,9 @@ FP = "Linux|Chrome|139.0.0.0|1920x1080|US|en-US,en;q=0.9"
 
 
 def rand_ip(first=203):
-    return "%d.%d.%d.%d" % (first, random.randrange(0, 250), random.randrange(0, 250), random.randrange(1, 250))
+    # Private space: a random public address can fall in a cloud range and
+    # pick up datacenter points the test did not ask for.
+    return "10.%d.%d.%d" % (first % 256, random.randrange(0, 250), random.randrange(1, 250))
 
 
 def headers(ip, ua=CHROME, **extra):

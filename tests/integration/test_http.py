@@ -24,7 +24,11 @@ def test_health():
     t.eq("health status", j.get("status"), "ok")
     t.eq("health service", j.get("service"), "Echelon Analytics")
     t.eq("health key order", list(j.keys())[:2], ["status", "service"])
-    t.eq("health components", (j.get("components") or {}).get("mariadb"), "ok")
+    comp = j.get("components") or {}
+    t.eq("health components", list(comp.keys()), ["mariadb", "redis", "spool"])
+    t.eq("health mariadb", comp.get("mariadb"), "ok")
+    t.eq("health redis", comp.get("redis"), "ok")
+    t.ok("health spool backlog", isinstance((comp.get("spool") or {}).get("backlog"), int), repr(comp))
     sec_headers("health", r)
     t.ok("health has no CSP (not HTML)", "content-security-policy" not in r.headers)
     t.ok("api responses carry no CORS", "access-control-allow-origin" not in r.headers)
