@@ -193,10 +193,11 @@ function init() {
     rP = fetch(B + "/ea.js?refresh=1&g=" + enc(gen), { credentials: "omit", cache: "no-store" })
       .then(function (r) { if (!r.ok) throw r.status; return r.json(); })
       .then(function (j) {
+        if (!j || !/^[0-9a-f]{32}$/.test(j.c)) throw "bad answer";
         if (j.w) { mod = j.w; gen = j.g; }
         return solve(j.c, mod).then(function (t) {
           tok = t; chal = j.c; rP = null;
-          var ms = Math.max(10, (+j.t || 0) - 90) * 1000;
+          var ms = Math.max(60, (+j.t || 0) - 90) * 1000;
           due = now() + ms; sched(ms);
           dbg("pow refreshed", chal.slice(0, 8), t.slice(0, 8));
         });
