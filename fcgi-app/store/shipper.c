@@ -27,11 +27,15 @@
 
 #define MOD "shipper"
 #define MAX_TYPES 32
-#define LOAD_MAX_BYTES (2u << 20)   /* per run; at least one segment is loaded */
+/* A run merges the oldest segment with those opened within MERGE_WINDOW_US
+ * of it: a segment covers ~250 ms (an idle worker's up to ~1.25 s), so
+ * younger ones cannot hold records that arrived earlier. */
+#define MERGE_WINDOW_US 2000000LL
 /* A run happens in a worker between two requests: a request routed to it
  * meanwhile waits, so one run stays short and says "more" instead. */
 #define RUN_MAX_MS 50
-#define LOAD_MAX_SEGS 512
+#define IDLE_BUDGET_MS 400
+#define LOAD_MAX_SEGS 64
 #define BACKOFF_MAX_S 30
 #define NEW_STALE_US (10LL * 1000000)
 #define PUBLISH_EVERY_US 1000000LL
@@ -110,18 +114,6 @@ static void read_pos(const char *base, size_t *off, long long *recs)
         *off = (size_t)o;
         *recs = r;
     }
-}
-
-static int read_all(int fd, size_t from, size_t n, char *out)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, out + got, n - got, (off_t)(from + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        got += (size_t)r;
-    }
-    return 0;
 }
 
 static int db_alive(void)
@@ -348,18 +340,27 @@ static void sweep(ent_t *e)
 
 enum { SEG_CLOSED = 1, SEG_LIVE };
 
+/* Each loaded segment is read through a window of complete lines, refilled
+ * between batches, so a run holds about one batch per segment in memory
+ * whatever the segment sizes. Offsets named *_abs are file offsets. */
+#define CHUNK (256u << 10)
+#define REFILL_LOW (128u << 10)
+
 typedef struct seg {
     char base[64];
     int kind;
-    size_t pos;                /* committed byte offset before this run */
+    int fd;
+    size_t pos;                /* committed file offset before this run */
     long long pos_recs;        /* records consumed before this run */
-    char *data;                /* file bytes [pos, pos+len): complete lines */
-    size_t len;
-    size_t tail;               /* unterminated bytes after the last LF */
-    size_t cur;                /* next line to hand out */
-    size_t done;               /* committed in this run */
-    long long done_recs;
-    size_t batch_end;          /* end (after LF) of its last line in the batch */
+    char *data;                /* file bytes [base_abs, base_abs + have) */
+    size_t cap, have;
+    size_t len;                /* bytes of complete lines in data (up to the last LF) */
+    size_t base_abs;
+    int eof;                   /* nothing more to read (for now, if live) */
+    size_t cur;                /* next line to hand out (index in data) */
+    size_t done_abs;           /* committed through here */
+    long long done_recs;       /* records committed in this run */
+    size_t batch_end_abs;      /* end (after LF) of its last line in the batch */
     long long batch_recs;
     int in_batch;
     int stalled;
@@ -390,7 +391,7 @@ static void seg_parse_head(seg_t *s)
     s->head = 0;
     if (s->stalled || s->cur >= s->len) return;
     char *nl = memchr(s->data + s->cur, '\n', s->len - s->cur);
-    if (!nl) return;                    /* cannot happen: data ends with LF */
+    if (!nl) return;                    /* cannot happen: len ends after an LF */
     s->h_end = (size_t)(nl - s->data);
     s->h_bad = spool_parse_line(s->data + s->cur, s->h_end - s->cur, &s->h_type, &s->h_tlen,
                                 &s->h_ts, &s->h_payload, &s->h_plen) != 0;
@@ -401,41 +402,72 @@ static void seg_parse_head(seg_t *s)
     s->head = 1;
 }
 
+/* Drop the consumed lines from the window and read on, until it holds at
+ * least REFILL_LOW bytes of complete lines or the file ends. Only between
+ * batches: it moves the bytes the previous batch pointed into. */
+static int seg_refill(seg_t *s)
+{
+    if (s->eof || s->stalled || s->len - s->cur >= REFILL_LOW) return 0;
+    if (s->cur) {
+        memmove(s->data, s->data + s->cur, s->have - s->cur);
+        s->base_abs += s->cur;
+        s->have -= s->cur;
+        s->len -= s->cur;
+        s->cur = 0;
+    }
+    while (!s->eof && s->len < REFILL_LOW) {
+        if (s->cap - s->have < CHUNK) {
+            size_t nc = s->have + CHUNK + 1;
+            char *nd = realloc(s->data, nc);
+            if (!nd) return -1;
+            s->data = nd;
+            s->cap = nc;
+        }
+        ssize_t r = pread(s->fd, s->data + s->have, CHUNK, (off_t)(s->base_abs + s->have));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) {
+            s->eof = 1;
+            break;
+        }
+        size_t from = s->len;
+        s->have += (size_t)r;
+        char *last = memrchr(s->data + from, '\n', s->have - from);
+        if (last) s->len = (size_t)(last - s->data) + 1;
+    }
+    seg_parse_head(s);
+    return 0;
+}
+
 static int seg_load(seg_t *s)
 {
     char p[PATH_MAX];
     read_pos(s->base, &s->pos, &s->pos_recs);
-    int fd = -1;
+    s->fd = -1;
     if (s->kind == SEG_LIVE && path_of(p, sizeof p, s->base, ".open") == 0)
-        fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+        s->fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0) {
         if (path_of(p, sizeof p, s->base, ".seg") != 0) return -1;
-        fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0 && s->kind == SEG_LIVE) s->kind = SEG_CLOSED;  /* closed meanwhile */
+        s->fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (s->fd >= 0 && s->kind == SEG_LIVE) s->kind = SEG_CLOSED;  /* closed meanwhile */
     }
-    if (fd < 0) return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return -1;
-    }
-    size_t size = (size_t)st.st_size;
-    if (size > s->pos) {
-        size_t n = size - s->pos;
-        s->data = malloc(n + 1);
-        if (!s->data || read_all(fd, s->pos, n, s->data) != 0) {
-            close(fd);
-            free(s->data);
-            s->data = NULL;
-            return -1;
-        }
-        char *last = memrchr(s->data, '\n', n);
-        s->len = last ? (size_t)(last - s->data) + 1 : 0;
-        s->tail = n - s->len;
-    }
-    close(fd);
-    seg_parse_head(s);
-    return 0;
+    if (s->fd < 0) return -1;
+    s->base_abs = s->done_abs = s->pos;
+    return seg_refill(s);
+}
+
+static void seg_free(seg_t *s)
+{
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+    free(s->data);
+    s->data = NULL;
+}
+
+/* Nothing more to ship from it in this run (window empty, file ended). */
+static int seg_drained(const seg_t *s)
+{
+    return s->eof && s->done_abs >= s->base_abs + s->len && !s->head;
 }
 
 /* After a committed batch (or when a closed segment holds nothing more). */
@@ -443,17 +475,17 @@ static void seg_commit(seg_t *s)
 {
     char p[PATH_MAX], text[64];
     if (s->gone) return;
-    if (s->kind == SEG_CLOSED && s->done >= s->len) {
-        if (s->tail)
+    if (s->kind == SEG_CLOSED && seg_drained(s)) {
+        if (s->have > s->len)
             log_warn(MOD, "segment %s ended with %zu bytes of an unfinished record (a write "
-                     "that failed or was cut by a crash): dropped", s->base, s->tail);
+                     "that failed or was cut by a crash): dropped", s->base, s->have - s->len);
         if (path_of(p, sizeof p, s->base, ".seg") == 0) unlink(p);
         if (path_of(p, sizeof p, s->base, ".pos") == 0) unlink(p);
         s->gone = 1;
         return;
     }
-    if (s->done == 0) return;
-    snprintf(text, sizeof text, "%zu %lld\n", s->pos + s->done, s->pos_recs + s->done_recs);
+    if (s->done_abs <= s->pos) return;
+    snprintf(text, sizeof text, "%zu %lld\n", s->done_abs, s->pos_recs + s->done_recs);
     if (write_small(s->base, ".pos", text) != 0)
         log_warn(MOD, "cannot record progress of %s: %s", s->base, strerror(errno));
 }
@@ -502,6 +534,12 @@ static void run_segments(seg_t *segs, size_t nsegs, long long deadline, run_resu
         goto out;
     }
     for (;;) {
+        for (size_t i = 0; i < nsegs; i++)
+            if (!segs[i].gone && seg_refill(&segs[i]) != 0) {
+                log_warn(MOD, "cannot read segment %s: %s", segs[i].base, strerror(errno));
+                segs[i].stalled = 1;
+                segs[i].head = 0;
+            }
         size_t nb = 0;
         while (nb < SHIPPER_BATCH_MAX) {
             seg_t *best = NULL;
@@ -509,12 +547,14 @@ static void run_segments(seg_t *segs, size_t nsegs, long long deadline, run_resu
                 seg_t *s = &segs[i];
                 if (!s->head) continue;
                 /* Malformed lines go first: they only need to be set aside (after the
-                 * batch commits, with the positions). */
+                 * batch commits, with the positions). Ties keep the older segment. */
                 if (!best || (s->h_bad && !best->h_bad) ||
                     (s->h_bad == best->h_bad && !s->h_bad && s->h_ts < best->h_ts))
                     best = s;
             }
             if (!best) break;
+            /* A window ran dry mid-batch: close the batch here rather than
+             * merge without that segment (the refill comes before the next). */
             bent_t *e = &b[nb++];
             *e = (bent_t){ best, best->cur, best->h_end, best->h_bad, best->h_type, best->h_tlen,
                            best->h_ts, best->h_payload, best->h_plen };
@@ -522,10 +562,11 @@ static void run_segments(seg_t *segs, size_t nsegs, long long deadline, run_resu
                 best->in_batch = 1;
                 best->batch_recs = 0;
             }
-            best->batch_end = best->h_end + 1;
+            best->batch_end_abs = best->base_abs + best->h_end + 1;
             best->batch_recs++;
             best->cur = best->h_end + 1;
             seg_parse_head(best);
+            if (!best->head && !best->eof && !best->stalled) break;
         }
         if (nb == 0) break;
         int rc = ship_batch(b, nb, recs, used);
@@ -544,7 +585,7 @@ static void run_segments(seg_t *segs, size_t nsegs, long long deadline, run_resu
             seg_t *s = &segs[i];
             if (!s->in_batch) continue;
             s->in_batch = 0;
-            s->done = s->batch_end;
+            s->done_abs = s->batch_end_abs;
             s->done_recs += s->batch_recs;
             seg_commit(s);
         }
@@ -553,9 +594,9 @@ static void run_segments(seg_t *segs, size_t nsegs, long long deadline, run_resu
 out:
     for (size_t i = 0; i < nsegs; i++) {
         seg_t *s = &segs[i];
-        if (res->rc == SHIPPER_OK && s->kind == SEG_CLOSED && !s->gone && s->done >= s->len)
+        if (res->rc == SHIPPER_OK && s->kind == SEG_CLOSED && !s->gone && seg_drained(s))
             seg_commit(s);             /* a closed segment with nothing (more) to ship */
-        if (s->head) res->more = 1;
+        if (!s->gone && !s->stalled && (s->head || !s->eof)) res->more = 1;
     }
     free(b);
     free(recs);
@@ -624,11 +665,10 @@ static int count_file(const char *base, unsigned kinds, cnt_t *c)
             size_t want = end - at < sizeof buf ? end - at : sizeof buf;
             ssize_t r = pread(fd, buf, want, (off_t)at);
             if (r <= 0) break;
-            for (ssize_t i = 0; i < r; i++)
-                if (buf[i] == '\n') {
-                    c->lines++;
-                    c->bytes = at + (size_t)i + 1;
-                }
+            for (const char *q = buf, *e = buf + r; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++) {
+                c->lines++;
+                c->bytes = at + (size_t)(q - buf) + 1;
+            }
             at += (size_t)r;
         }
     }
@@ -710,14 +750,15 @@ static void host_name(char *out, size_t outsz)
     out[outsz - 1] = '\0';
 }
 
-/* force: 0 = at most every PUBLISH_EVERY_US, 1 = at most every 200 ms
- * (after shipping), 2 = now. */
+/* force: 0 = at most every PUBLISH_EVERY_US, 1 = at most every 250 ms
+ * (after shipping), 2 = now. Counting reads the new bytes of every segment,
+ * which at peak is the whole spool write rate: keep it rare. */
 static void publish(long long fails, int force)
 {
     static long long last;
     long long now = mono_us();
     if (test_mode) return;
-    if (force < 2 && now - last < (force ? 200000LL : PUBLISH_EVERY_US)) return;
+    if (force < 2 && now - last < (force ? 250000LL : PUBLISH_EVERY_US)) return;
     last = now;
     long long recs, age;
     if (shipper_backlog_local(&recs, &age) != 0 || kv_is_down()) return;
@@ -816,7 +857,8 @@ static int ship_pass(long budget_ms, int flush, long long *shipped)
     if (list_spool(&e, &n) != 0) return SHIPPER_EIO;
 
     seg_t *segs = calloc(n ? n : 1, sizeof *segs);
-    size_t ns = 0, bytes = 0;
+    size_t ns = 0;
+    long long t0 = 0;
     int unloaded = 0;
     for (size_t i = 0; i < n && segs; i++) {
         sweep(&e[i]);
@@ -824,7 +866,7 @@ static int ship_pass(long budget_ms, int flush, long long *shipped)
         if ((k & K_OPEN) && !(k & K_SEG)) k = claim_open(e[i].base);
         int kind = (k & K_SEG) ? SEG_CLOSED : (k & K_OPEN) ? SEG_LIVE : 0;
         if (!kind || (kind == SEG_LIVE && !flush)) continue;
-        if (ns >= LOAD_MAX_SEGS || (ns > 0 && bytes >= LOAD_MAX_BYTES)) {
+        if (ns >= LOAD_MAX_SEGS || (ns > 0 && e[i].open_us > t0 + MERGE_WINDOW_US)) {
             unloaded = 1;
             continue;
         }
@@ -832,11 +874,11 @@ static int ship_pass(long budget_ms, int flush, long long *shipped)
         memcpy(s->base, e[i].base, sizeof s->base);
         s->kind = kind;
         if (seg_load(s) != 0) {
-            free(s->data);
+            seg_free(s);
             memset(s, 0, sizeof *s);
             continue;
         }
-        bytes += s->len;
+        if (ns == 0) t0 = e[i].open_us;
         ns++;
     }
     free(e);
@@ -844,7 +886,7 @@ static int ship_pass(long budget_ms, int flush, long long *shipped)
 
     run_result_t res = { 0, 0, SHIPPER_OK };
     run_segments(segs, ns, deadline, &res);
-    for (size_t i = 0; i < ns; i++) free(segs[i].data);
+    for (size_t i = 0; i < ns; i++) seg_free(&segs[i]);
     free(segs);
     *shipped += res.shipped;
 
@@ -879,7 +921,11 @@ int shipper_run(long budget_ms)
     if (fd == -2) return 0;            /* another process on this host ships */
     if (fd < 0) return -1;
     long long shipped = 0;
-    int rc = ship_pass(budget_ms < RUN_MAX_MS ? budget_ms : RUN_MAX_MS, 0, &shipped);
+    /* main.c passes 500 ms on an idle wake-up, 200 ms after a response. After
+     * a response the next request may already wait for this worker: keep the
+     * run short. Idle (nothing was waiting), drain for the whole budget. */
+    long eff = budget_ms >= IDLE_BUDGET_MS ? budget_ms : budget_ms < RUN_MAX_MS ? budget_ms : RUN_MAX_MS;
+    int rc = ship_pass(eff, 0, &shipped);
     close(fd);
     return rc < 0 ? -1 : rc;
 }

@@ -17,7 +17,9 @@
 #   rows/s shipped into MariaDB during the peak run, the spool backlog each
 #   second (it must not keep growing) and the time to drain after the run
 #   worker RSS, /ea.js size raw and gzipped
-# Figures only: not part of the pass/fail suite.
+#   the same peak run with the shipper paused (the hot path alone)
+# Figures only: not part of the pass/fail suite. BENCH_WORKER_LOG=FILE keeps
+# the workers' stderr; BENCH_CONNECTIONS / BENCH_THREADS tune wrk.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -124,6 +126,7 @@ server.port = $PE
 server.bind = "127.0.0.1"
 server.pid-file = "$WORK/lighttpd.pid"
 server.errorlog = "$WORK/lighttpd.err"
+server.breakagelog = "${BENCH_WORKER_LOG:-$WORK/workers.log}"
 server.modules = ( "mod_fastcgi" )
 server.max-connections = 2048
 server.max-fds = 8192
@@ -195,6 +198,19 @@ grow = (sum(bl[half:]) / max(1, len(bl) - half)) - (sum(bl[:half]) / max(1, half
 print("  backlog trend (2nd half - 1st half mean)  %+.0f records  %s" % (grow, "(stable)" if grow < rps * 0.5 else "(GROWING: shipping is slower than collection)"))
 print("  drained after the run in      %.1f s; rows after drain %d" % (d1 - d0, n2 - n0))
 PY
+
+echo "== hot path only: the same run with the shipper paused (its run lock held)"
+flock -o "$ECHELON_SPOOL_DIR/shipper-run.lock" sleep $((DUR + 1)) &
+HOLD=$!
+sleep 0.3
+out_p=$(wrk_run "$PE" "$DUR" "$CONNS")
+wait "$HOLD"
+P_RPS=$(echo "$out_p" | rps)
+printf '  echelon /b.gif     %10.0f req/s  (p99 %s)  ratio %s\n' "$P_RPS" "$(echo "$out_p" | p99)" \
+    "$(python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('%.3f' % (e/t if t else 0))" "$P_RPS" "$T_RPS")"
+t_d0=$(date +%s.%N)
+for _ in $(seq 1200); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
+printf '  then shipped the backlog in %.1f s\n' "$(python3 -c "import time,sys; print(time.time()-float(sys.argv[1]))" "$t_d0")"
 
 echo "== p99 at half the peak rate"
 HALF=$(python3 -c "print(max(1, int(float('$E_RPS') / 2)))")

@@ -583,6 +583,46 @@ static void test_backlog_oldest_age(void **state)
     assert_true(age <= 1);
 }
 
+static void test_large_segments_stream_in_order(void **state)
+{
+    (void)state;
+    /* Two 1500-record segments of ~600-byte payloads (about 1 MB each, far
+     * more than one read window) with interleaved arrival times; the third
+     * batch fails once with MariaDB down. Every record arrives exactly once,
+     * in arrival order, across window refills and the resumed run. */
+    enum { N = 1500 };
+    char pad[601];
+    memset(pad, 'x', 600);
+    pad[600] = '\0';
+    for (int w = 0; w < 2; w++) {
+        char base[64], path[512];
+        assert_int_equal(spool_name_make(base, sizeof base, 1000 + w, 10 + w, 1), 0);
+        snprintf(path, sizeof path, "%s/%s.seg", dir, base);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (int i = 0; i < N; i++) {
+            int id = 2 * i + w;                 /* arrival = id: the merge interleaves */
+            fprintf(f, "v\t%d\t{\"id\":%d,\"pad\":\"%s\"}\n", 100000 + id, id, pad);
+        }
+        fclose(f);
+    }
+    db_up = 0;
+    fail_calls_from = 2;
+    assert_int_equal(shipper_run(1000), -1);
+    assert_int_equal(norder, 2 * SHIPPER_BATCH_MAX);
+    db_up = 1;
+    fail_calls_from = -1;
+    clear_backoff();
+    int rc;
+    do rc = shipper_run(1000); while (rc == 1);
+    assert_int_equal(rc, 0);
+    assert_int_equal(norder, 2 * N);
+    for (size_t i = 0; i < norder; i++) assert_int_equal(order[i], (long long)i);
+    assert_int_equal(dupes(), 0);
+    assert_int_equal(count_files(".seg"), 0);
+    assert_int_equal(count_files(".pos"), 0);
+}
+
 static void test_many_workers_killed_no_loss(void **state)
 {
     (void)state;
@@ -668,6 +708,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_type_blocks_without_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ship_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backlog_oldest_age, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_segments_stream_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_workers_killed_no_loss, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
