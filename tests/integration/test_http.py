@@ -75,6 +75,14 @@ def test_options():
     t.eq("OPTIONS tracking without origin", r.headers.get("access-control-allow-origin"), "*")
 
 
+def test_bearer_reaches_the_worker():
+    # Apache withholds Authorization from FastCGI unless CGIPassAuth is on.
+    r = t.get("/api/campaigns", t.bearer)
+    t.eq("bearer token accepted", r.status, 200)
+    r = t.get("/api/campaigns")
+    t.eq("no token: 401", r.status, 401)
+
+
 def test_413():
     big = b"x" * (1024 * 1024 + 10)
     r = t.post("/api/ingest", big, {"Content-Type": "application/json", **t.bearer})
@@ -141,7 +149,7 @@ def test_degraded_mariadb():
     t.eq("mariadb back: ok again", t.get("/api/health").json().get("status"), "ok")
 
 
-for fn in [test_health, test_not_found, test_method_not_allowed, test_options, test_413,
+for fn in [test_health, test_bearer_reaches_the_worker, test_not_found, test_method_not_allowed, test_options, test_413,
            test_migrations_idempotent, test_degraded_redis, test_degraded_mariadb]:
     t.run(fn)
 t.done()
