@@ -110,6 +110,7 @@ int main(void)
         return 1;
     }
     config_log();
+    jobs_set_background_allowed(1);
     hook_worker_start();
 
     struct sigaction sa;

@@ -63,7 +63,7 @@ int defense_init(void)
     done = 1;
     shipper_register(SIGHTING_TYPE, ship_sightings);
     jobs_register("feeds", feeds_job, 1000, JOB_LOCAL);
-    jobs_register("correlator", correlator_job, CORR_SWEEP_PERIOD_MS, JOB_CLUSTER);
+    jobs_register_bg("correlator", correlator_job, CORR_SWEEP_PERIOD_MS, JOB_CLUSTER, 10L * 60 * 1000);
     if (feeds_reload() < 0)
         log_warn(MOD, "ECHELON_FEEDS_DIR not set: threat feeds disabled");
     return 0;

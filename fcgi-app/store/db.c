@@ -63,6 +63,16 @@ static void drop_cache(void)
     ncache = 0;
 }
 
+void db_forget_after_fork(void)
+{
+    /* Leak on purpose: the child exits soon, and mysql_close() or
+     * mysql_stmt_close() would send COM_QUIT/COM_STMT_CLOSE on the socket
+     * the parent still uses. */
+    conn = NULL;
+    ncache = 0;
+    down_until = 0;
+}
+
 void db_close(void)
 {
     drop_cache();

@@ -35,6 +35,9 @@ int db_connect(void);          /* 0 or -1; called lazily by the others */
 void db_set_read_timeout(unsigned seconds); /* before connecting; 0 = none (echelon-ctl) */
 int db_ping(void);             /* 0 if the server answers now */
 void db_close(void);
+/* In a forked child: forget the parent's connection without a word to the
+ * server (closing it would end the parent's session too). */
+void db_forget_after_fork(void);
 int db_is_down(void);          /* last attempt failed and retry backoff is active */
 
 /* Run a statement that returns no rows. Returns affected rows (>= 0) or -1. */

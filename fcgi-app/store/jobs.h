@@ -18,6 +18,15 @@ typedef enum job_scope { JOB_LOCAL, JOB_HOST, JOB_CLUSTER } job_scope_t;
 typedef int (*job_fn)(long budget_ms);
 
 void jobs_register(const char *name, job_fn fn, long period_ms, job_scope_t scope);
+/* Like jobs_register, but the job runs in a forked child of the worker (with
+ * its own MariaDB and Redis connections) so the worker goes straight back to
+ * answering requests: for work that waits on the network or runs long
+ * (spool shipping, maintenance, correlator sweeps). JOB_HOST and
+ * JOB_CLUSTER only. The child runs the job until it returns 0/-1 or
+ * `bg_budget_ms` passes. */
+void jobs_register_bg(const char *name, job_fn fn, long period_ms, job_scope_t scope, long bg_budget_ms);
+/* Worker start-up: remember whether we are the worker (fork allowed). */
+void jobs_set_background_allowed(int allowed);
 /* Run due jobs; returns after at most ~budget_ms of work. */
 void jobs_run_due(long budget_ms);
 /* Run one job by name now, ignoring its period (echelon-ctl). Returns its result. */

@@ -29,6 +29,13 @@ void kv_close(void)
     pending = 0;
 }
 
+void kv_forget_after_fork(void)
+{
+    ctx = NULL;          /* the parent keeps using that socket */
+    pending = 0;
+    down_until = 0;
+}
+
 int kv_is_down(void) { return !ctx && time(NULL) < down_until; }
 
 static void went_down(const char *why)

@@ -18,6 +18,7 @@ enum { KV_NIL = 0, KV_STR, KV_INT, KV_ARR, KV_STATUS, KV_ERR, KV_OTHER };
 int kv_connect(void);
 int kv_is_down(void);
 void kv_close(void);
+void kv_forget_after_fork(void);   /* forked child: drop the parent's connection */
 int kv_ping(void);                                   /* 0 if PONG now */
 
 /* printf-style command (hiredis format: %s, %b with size_t, %d, %lld). */

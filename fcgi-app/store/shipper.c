@@ -1009,7 +1009,8 @@ static int backlog_job(long budget_ms)
 
 void shipper_init(void)
 {
-    jobs_register("shipper", shipper_job, 250, JOB_HOST);
+    /* In a forked child: a worker that ships stops answering meanwhile. */
+    jobs_register_bg("shipper", shipper_job, 250, JOB_HOST, 3000);
     jobs_register("spool-backlog", backlog_job, 1000, JOB_LOCAL);
 }
 
