@@ -23,6 +23,7 @@
 #ifndef ECHELON_API_MAINTAIN_H
 #define ECHELON_API_MAINTAIN_H
 #include <stddef.h>
+#include "api/stats_agg.h"
 
 enum {
     MAINTAIN_OK = 0,
@@ -31,16 +32,13 @@ enum {
     MAINTAIN_EDB = -3,         /* MariaDB refused or is down */
 };
 
-/* One rollup dimension of `visitor_views_daily_dim`: the label expression
- * over `visitor_views v`, shared by the rollup writer and the readers. */
-typedef struct maintain_dim {
-    const char *dim;           /* value of the `dim` column */
-    const char *expr;          /* SQL label expression over alias v */
-} maintain_dim_t;
-extern const maintain_dim_t maintain_dims[];
-extern const size_t maintain_ndims;
-/* The entry for `dim`, or NULL. */
-const maintain_dim_t *maintain_dim(const char *dim);
+/* Count into `a` (api/stats_agg.h) the clean rows of `visitor_views` with
+ * from <= created_at < to ("YYYY-MM-DD HH:MM:SS.mmm") whose visitor is not
+ * excluded, of one site (NULL: every site) -- exactly the rows the rollup of
+ * spec/30 §3.4 counts, grouped as it groups them. The overview counts its
+ * raw days with this, so a raw day and its later rollup agree.
+ * MAINTAIN_OK or MAINTAIN_EDB. */
+int maintain_scan(agg_t *a, const char *site, const char *from, const char *to);
 
 typedef struct maintain_report {
     int target_done;           /* yesterday was rolled up and purged in this run */
