@@ -6,6 +6,7 @@
  * position, retried at every later occurrence of the token, which gives the
  * same "first place in the UA where the rule matches" semantics without a
  * regex engine on the hot path. */
+#include <stdlib.h>
 #include <string.h>
 #include "collect/ua.h"
 
@@ -193,12 +194,25 @@ const char *ua_event_device(const char *ch_ua_mobile, const char *ua)
     return "desktop";
 }
 
+/* The known-bot check runs on every request (twice on a beacon: the
+ * any-route side effect and the drop list), so it is on the hot path:
+ * lower-case the UA once, then let strstr() (vectorised in glibc) look for
+ * each already lower-cased pattern. */
 int ua_is_known_bot(const char *ua, char *const *patterns, size_t n)
 {
-    if (ua == NULL || *ua == '\0') return 0;
+    if (ua == NULL || *ua == '\0' || n == 0) return 0;
     size_t ul = strlen(ua);
-    for (size_t i = 0; i < n; i++)
-        if (patterns[i] && patterns[i][0] && ci_find(ua, ul, patterns[i]))
-            return 1;
-    return 0;
+    char small[512];
+    char *low = ul < sizeof small ? small : malloc(ul + 1);
+    if (!low) return 0;
+    for (size_t i = 0; i < ul; i++) {
+        char c = ua[i];
+        low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    low[ul] = '\0';
+    int hit = 0;
+    for (size_t i = 0; i < n && !hit; i++)
+        if (patterns[i] && patterns[i][0] && strstr(low, patterns[i])) hit = 1;
+    if (low != small) free(low);
+    return hit;
 }

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "defense/score.h"
+#include "collect/ua.h"
 #include "defense/feeds.h"
 #include "defense/correlator.h"
 
@@ -47,39 +48,12 @@ int score_parse_int(const char *s, long *out)
     return 0;
 }
 
-/* Case-insensitive (ASCII) substring test without copying the haystack. */
-static int ci_contains(const char *hay, size_t hn, const char *needle_lower, size_t nn)
-{
-    if (nn == 0)
-        return 1;
-    if (nn > hn)
-        return 0;
-    unsigned char f = (unsigned char)needle_lower[0];
-    for (size_t i = 0; i + nn <= hn; i++) {
-        if ((unsigned char)tolower((unsigned char)hay[i]) != f)
-            continue;
-        size_t j = 1;
-        while (j < nn && (unsigned char)tolower((unsigned char)hay[i + j]) ==
-                             (unsigned char)needle_lower[j])
-            j++;
-        if (j == nn)
-            return 1;
-    }
-    return 0;
-}
-
 int score_is_known_bot(const char *ua)
 {
     if (!ua || !*ua || !cfg)
         return 0;
-    size_t n = strlen(ua);
-    const cfg_list_t *l = &cfg->bot_ua_patterns;
-    for (size_t i = 0; i < l->n; i++) {
-        const char *p = l->items[i];
-        if (p && *p && ci_contains(ua, n, p, strlen(p)))
-            return 1;
-    }
-    return 0;
+    /* One implementation of the drop-list match, shared with collection. */
+    return ua_is_known_bot(ua, cfg->bot_ua_patterns.items, cfg->bot_ua_patterns.n);
 }
 
 void score_input_init(score_input_t *in, int kind)
