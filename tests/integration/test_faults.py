@@ -177,6 +177,15 @@ def worker_pids():
     return out
 
 
+def parent_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+        return int(st[st.rindex(")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def shipper_lock_holder():
     """pid holding the shipper's run lock (flock on spool/shipper-run.lock), or None."""
     try:
@@ -230,7 +239,9 @@ def test_kill_worker_while_shipping():
         end = time.monotonic() + 15
         while time.monotonic() < end and victim is None:
             pid = shipper_lock_holder()
-            if pid and pid in worker_pids():
+            # Workers ship in a forked child: the holder is a worker or a
+            # worker's child; kill -9 it in the middle of a batch either way.
+            if pid and (pid in worker_pids() or parent_of(pid) in worker_pids()):
                 os.kill(pid, signal.SIGKILL)
                 victim = pid
                 break
