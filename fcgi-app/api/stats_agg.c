@@ -204,14 +204,11 @@ void agg_free(agg_t *a)
     free(a);
 }
 
-/* The index of the group with this key, created (zero counts) if new. */
-static size_t group_at(agg_t *a, int tally, int kind, agg_str_t site, long day,
-                       const agg_str_t *parts, int nparts)
+/* Find the group with this key: its index, or SIZE_MAX with *slot = the
+ * empty slot where it belongs. The table must have a free slot. */
+static size_t group_find(const agg_t *a, uint64_t h, int tally, int kind, agg_str_t site, long day,
+                         const agg_str_t *parts, int nparts, size_t *slot)
 {
-    uint64_t h = mix(mix(mix((uint64_t)tally, (uint64_t)kind), (uint64_t)day), 0);
-    h = hash_bytes(h, site);
-    for (int i = 0; i < nparts; i++) h = hash_bytes(h, parts[i]);
-    if ((a->ng + 1) * 2 > a->gtabcap) gtab_grow(a);
     size_t s = slot_of(h, a->gtabcap);
     while (a->gtab[s]) {
         size_t i = a->gtab[s] - 1;
@@ -222,6 +219,28 @@ static size_t group_at(agg_t *a, int tally, int kind, agg_str_t site, long day,
         if (same) return i;
         s = (s + 1) & (a->gtabcap - 1);
     }
+    *slot = s;
+    return SIZE_MAX;
+}
+
+static uint64_t group_hash(int tally, int kind, agg_str_t site, long day, const agg_str_t *parts,
+                           int nparts)
+{
+    uint64_t h = mix(mix(mix((uint64_t)tally, (uint64_t)kind), (uint64_t)day), 0);
+    h = hash_bytes(h, site);
+    for (int i = 0; i < nparts; i++) h = hash_bytes(h, parts[i]);
+    return h;
+}
+
+/* The index of the group with this key, created (zero counts) if new. */
+static size_t group_at(agg_t *a, int tally, int kind, agg_str_t site, long day,
+                       const agg_str_t *parts, int nparts)
+{
+    uint64_t h = group_hash(tally, kind, site, day, parts, nparts);
+    if ((a->ng + 1) * 2 > a->gtabcap) gtab_grow(a);
+    size_t s;
+    size_t found = group_find(a, h, tally, kind, site, day, parts, nparts, &s);
+    if (found != SIZE_MAX) return found;
     if (a->ng == UINT32_MAX - 1) abort();
     if (a->ng == a->capg) {
         a->capg = a->capg ? a->capg * 2 : 256;
@@ -379,6 +398,15 @@ void agg_tally(agg_t *a, int kind, agg_str_t label, long long views, long long v
     size_t gi = group_at(a, 1, kind, S_EMPTY, 0, &label, 1);
     a->g[gi].views += views;
     a->g[gi].visitors += visitors;
+}
+
+const agg_group_t *agg_tallied(const agg_t *a, int kind, agg_str_t label)
+{
+    if (!a->gtabcap) return NULL;
+    size_t s;
+    size_t i = group_find(a, group_hash(1, kind, S_EMPTY, 0, &label, 1), 1, kind, S_EMPTY, 0,
+                          &label, 1, &s);
+    return i == SIZE_MAX ? NULL : &a->g[i];
 }
 
 static int cmp_ranked(const void *x, const void *y)

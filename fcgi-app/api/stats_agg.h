@@ -86,6 +86,8 @@ long long agg_group_avg(const agg_group_t *g);
 /* Add views and visitors under a label of a kind (site and day ignored:
  * one tally per response list). */
 void agg_tally(agg_t *a, int kind, agg_str_t label, long long views, long long visitors);
+/* The tallied group of kind and label, or NULL if none was tallied. */
+const agg_group_t *agg_tallied(const agg_t *a, int kind, agg_str_t label);
 /* The tallied groups of a kind ordered by views descending, then label
  * ascending (NULL first, then bytes, a prefix before longer labels); at
  * most max entries. Fills out (caller's array) and returns the count; the
