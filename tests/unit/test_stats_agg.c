@@ -255,6 +255,17 @@ static void tally_merges_and_ranks(void **state)
     assert_null(g[0]->part[0].s);
     assert_int_equal(agg_ranked(t, AGG_OS, g, 8), 1);
     assert_int_equal(agg_ranked(t, AGG_BROWSER, g, 8), 0);
+    assert_int_equal(agg_tallied(t, AGG_PATH, S("/b"))->visitors, 3);
+    assert_non_null(agg_tallied(t, AGG_PATH, S(NULL)));
+    assert_null(agg_tallied(t, AGG_PATH, S("/zz")));
+    assert_null(agg_tallied(t, AGG_BROWSER, S("/b")));
+    agg_free(t);
+    t = agg_new();
+    assert_null(agg_tallied(t, AGG_PATH, S("/b")));
+    agg_row_t r = row(0, "", "v");             /* row groups are not tallies */
+    r.path = S("/b");
+    agg_add_row(t, &r);
+    assert_null(agg_tallied(t, AGG_PATH, S("/b")));
     agg_free(t);
 }
 
