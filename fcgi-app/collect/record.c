@@ -23,98 +23,170 @@ void rec_datetime(long long ms, char out[24])
     snprintf(out, 24, "%.19s.%03u", d, (unsigned)(ms % 1000) % 1000u);
 }
 
-static json_object *jstr(const char *s)
+/* Records are written by hand, not through json-c: this runs once per
+ * accepted beacon and building a json-c tree cost a third of the beacon's
+ * instructions. The output is what json-c would print (plain, no "\/"):
+ * the parser below reads it with json-c. */
+static void jw_str(buf_t *b, const char *s)
 {
-    return s ? json_object_new_string(s) : NULL;   /* NULL serialises as null */
+    static const char hex[] = "0123456789abcdef";
+    if (!s) {
+        buf_append(b, "null", 4);
+        return;
+    }
+    buf_putc(b, '"');
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        buf_append(b, run, (size_t)(p - run));
+        run = p + 1;
+        switch (c) {
+        case '"': buf_append(b, "\\\"", 2); break;
+        case '\\': buf_append(b, "\\\\", 2); break;
+        case '\b': buf_append(b, "\\b", 2); break;
+        case '\f': buf_append(b, "\\f", 2); break;
+        case '\n': buf_append(b, "\\n", 2); break;
+        case '\r': buf_append(b, "\\r", 2); break;
+        case '\t': buf_append(b, "\\t", 2); break;
+        default: {
+            char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            buf_append(b, u, 6);
+        }
+        }
+    }
+    buf_append(b, run, strlen(run));
+    buf_putc(b, '"');
 }
 
-static json_object *jid(const unsigned char id[REC_ID_LEN])
+static void jw_int(buf_t *b, long long v)
+{
+    char t[24];
+    size_t i = sizeof t;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do t[--i] = (char)('0' + u % 10); while (u /= 10);
+    if (v < 0) t[--i] = '-';
+    buf_append(b, t + i, sizeof t - i);
+}
+
+/* ,"key": (the first member of an object passes first = 1) */
+static void jw_key(buf_t *b, const char *key, int first)
+{
+    if (!first) buf_putc(b, ',');
+    buf_putc(b, '"');
+    buf_puts(b, key);
+    buf_append(b, "\":", 2);
+}
+
+static void jw_kstr(buf_t *b, const char *key, const char *v)
+{
+    jw_key(b, key, 0);
+    jw_str(b, v);
+}
+
+static void jw_kint(buf_t *b, const char *key, long long v)
+{
+    jw_key(b, key, 0);
+    jw_int(b, v);
+}
+
+static void jw_id(buf_t *b, const char *key, const unsigned char id[REC_ID_LEN], int first)
 {
     char hex[REC_ID_LEN * 2 + 1];
     visitor_hex(id, REC_ID_LEN, hex);
-    return json_object_new_string(hex);
+    jw_key(b, key, first);
+    jw_str(b, hex);
 }
 
-static void score_put(json_object *o, const score_t *s)
+static void score_put(buf_t *b, const score_t *s)
 {
     const int32_t v[16] = { s->cf, s->timing, s->geo, s->geo_site, s->burst, s->headers,
                             s->screen, s->referrer, s->crawler_feed, s->ai_crawler_feed,
                             s->datacenter_ip, s->pow, s->bot_ip, s->geo_hit, s->geo_site_hit,
                             s->pow_result };
-    json_object *a = json_object_new_array_ext(16);
-    for (int i = 0; i < 16; i++) json_object_array_add(a, json_object_new_int(v[i]));
-    json_object_object_add(o, "sc", a);
+    jw_key(b, "sc", 0);
+    buf_putc(b, '[');
+    for (int i = 0; i < 16; i++) {
+        if (i) buf_putc(b, ',');
+        jw_int(b, v[i]);
+    }
+    buf_putc(b, ']');
 }
 
 void rec_to_json(const rec_t *r, buf_t *b)
 {
-    json_object *o = json_object_new_object();
     char k[2] = { (char)r->kind, 0 };
-    json_object_object_add(o, "k", json_object_new_string(k));
-    json_object_object_add(o, "ts", json_object_new_int64(r->ts_ms));
-    json_object_object_add(o, "ih", json_object_new_string(r->ip_hash));
-    json_object_object_add(o, "rl", json_object_new_int(r->rl));
-    json_object_object_add(o, "ik", json_object_new_int(r->ip_known));
+    buf_putc(b, '{');
+    jw_key(b, "k", 1);
+    jw_str(b, k);
+    jw_kint(b, "ts", r->ts_ms);
+    jw_kstr(b, "ih", r->ip_hash);
+    jw_kint(b, "rl", r->rl);
+    jw_kint(b, "ik", r->ip_known);
     if (r->kind == REC_VIEW || r->kind == REC_EVENTS) {
-        score_put(o, &r->score);
-        json_object_object_add(o, "v0", jstr(r->vid0));
+        score_put(b, &r->score);
+        jw_kstr(b, "v0", r->vid0);
     }
     if (r->kind == REC_VIEW) {
         const rec_view_t *v = &r->view;
-        json_object *row = json_object_new_object();
-        json_object_object_add(o, "fp", jstr(r->fp));
-        json_object_object_add(row, "id", jid(v->id));
-        json_object_object_add(row, "visitor_id", jstr(v->visitor_id));
-        json_object_object_add(row, "path", jstr(v->path));
-        json_object_object_add(row, "site_id", jstr(v->site_id));
-        json_object_object_add(row, "session_id", jstr(v->session_id));
-        json_object_object_add(row, "interaction_ms", json_object_new_int64(v->interaction_ms));
-        json_object_object_add(row, "screen_width", v->has_w ? json_object_new_int64(v->w) : NULL);
-        json_object_object_add(row, "screen_height", v->has_h ? json_object_new_int64(v->h) : NULL);
-        json_object_object_add(row, "device_type", jstr(v->device_type));
-        json_object_object_add(row, "os_name", jstr(v->os_name));
-        json_object_object_add(row, "browser_name", jstr(v->browser_name));
-        json_object_object_add(row, "browser_version", jstr(v->browser_version));
-        json_object_object_add(row, "country_code", jstr(v->country_code));
-        json_object_object_add(row, "is_returning", json_object_new_int(v->is_returning));
-        json_object_object_add(row, "referrer", jstr(v->referrer));
-        json_object_object_add(row, "referrer_type", jstr(v->referrer_type));
-        json_object_object_add(row, "is_pwa", json_object_new_int(v->is_pwa));
+        jw_kstr(b, "fp", r->fp);
+        jw_key(b, "row", 0);
+        buf_putc(b, '{');
+        jw_id(b, "id", v->id, 1);
+        jw_kstr(b, "visitor_id", v->visitor_id);
+        jw_kstr(b, "path", v->path);
+        jw_kstr(b, "site_id", v->site_id);
+        jw_kstr(b, "session_id", v->session_id);
+        jw_kint(b, "interaction_ms", v->interaction_ms);
+        jw_key(b, "screen_width", 0);
+        if (v->has_w) jw_int(b, v->w); else buf_append(b, "null", 4);
+        jw_key(b, "screen_height", 0);
+        if (v->has_h) jw_int(b, v->h); else buf_append(b, "null", 4);
+        jw_kstr(b, "device_type", v->device_type);
+        jw_kstr(b, "os_name", v->os_name);
+        jw_kstr(b, "browser_name", v->browser_name);
+        jw_kstr(b, "browser_version", v->browser_version);
+        jw_kstr(b, "country_code", v->country_code);
+        jw_kint(b, "is_returning", v->is_returning);
+        jw_kstr(b, "referrer", v->referrer);
+        jw_kstr(b, "referrer_type", v->referrer_type);
+        jw_kint(b, "is_pwa", v->is_pwa);
         static const char *const un[5] = { "utm_source", "utm_medium", "utm_campaign",
                                            "utm_content", "utm_term" };
-        for (int i = 0; i < 5; i++) json_object_object_add(row, un[i], jstr(v->utm[i]));
-        json_object_object_add(o, "row", row);
+        for (int i = 0; i < 5; i++) jw_kstr(b, un[i], v->utm[i]);
+        buf_putc(b, '}');
     } else if (r->kind == REC_EVENTS) {
         const rec_events_t *e = &r->events;
-        json_object *ctx = json_object_new_object();
-        json_object_object_add(ctx, "site_id", jstr(e->site_id));
-        json_object_object_add(ctx, "visitor_id", jstr(e->visitor_id));
-        json_object_object_add(ctx, "device_type", jstr(e->device_type));
-        json_object_object_add(ctx, "referrer", jstr(e->referrer));
-        json_object_object_add(ctx, "is_returning", json_object_new_int(e->is_returning));
-        json_object_object_add(ctx, "hour", json_object_new_int(e->hour));
-        json_object_object_add(ctx, "month", json_object_new_int(e->month));
-        json_object_object_add(ctx, "day_of_week", json_object_new_int(e->day_of_week));
-        json_object_object_add(o, "ctx", ctx);
-        json_object *arr = json_object_new_array_ext((int)e->n);
+        jw_key(b, "ctx", 0);
+        buf_putc(b, '{');
+        jw_key(b, "site_id", 1);
+        jw_str(b, e->site_id);
+        jw_kstr(b, "visitor_id", e->visitor_id);
+        jw_kstr(b, "device_type", e->device_type);
+        jw_kstr(b, "referrer", e->referrer);
+        jw_kint(b, "is_returning", e->is_returning);
+        jw_kint(b, "hour", e->hour);
+        jw_kint(b, "month", e->month);
+        jw_kint(b, "day_of_week", e->day_of_week);
+        buf_putc(b, '}');
+        jw_key(b, "ev", 0);
+        buf_putc(b, '[');
         for (size_t i = 0; i < e->n; i++) {
             const rec_event_t *x = &e->ev[i];
-            json_object *j = json_object_new_object();
-            json_object_object_add(j, "id", jid(x->id));
-            json_object_object_add(j, "event_type", jstr(x->event_type));
-            json_object_object_add(j, "session_id", jstr(x->session_id));
-            json_object_object_add(j, "data", jstr(x->data));
-            json_object_object_add(j, "experiment_id", jstr(x->experiment_id));
-            json_object_object_add(j, "variant_id", jstr(x->variant_id));
-            json_object_object_add(j, "utm_campaign", jstr(x->utm_campaign));
-            json_object_array_add(arr, j);
+            if (i) buf_putc(b, ',');
+            buf_putc(b, '{');
+            jw_id(b, "id", x->id, 1);
+            jw_kstr(b, "event_type", x->event_type);
+            jw_kstr(b, "session_id", x->session_id);
+            jw_kstr(b, "data", x->data);
+            jw_kstr(b, "experiment_id", x->experiment_id);
+            jw_kstr(b, "variant_id", x->variant_id);
+            jw_kstr(b, "utm_campaign", x->utm_campaign);
+            buf_putc(b, '}');
         }
-        json_object_object_add(o, "ev", arr);
+        buf_putc(b, ']');
     }
-    size_t len;
-    const char *s = json_object_to_json_string_length(o, HTTP_JSON_FLAGS, &len);
-    buf_append(b, s, len);
-    json_object_put(o);
+    buf_putc(b, '}');
 }
 
 /* ---- parsing ---- */

@@ -8,6 +8,7 @@
  * regex engine on the hot path. */
 #include <stdlib.h>
 #include <string.h>
+#include "core/memo.h"
 #include "collect/ua.h"
 
 static int isdig(char c) { return c >= '0' && c <= '9'; }
@@ -202,6 +203,9 @@ int ua_is_known_bot(const char *ua, char *const *patterns, size_t n)
 {
     if (ua == NULL || *ua == '\0' || n == 0) return 0;
     size_t ul = strlen(ua);
+    static memo_t memo;
+    int hit = 0;
+    if (memo_get(&memo, patterns, ua, ul, &hit)) return hit;
     char small[512];
     char *low = ul < sizeof small ? small : malloc(ul + 1);
     if (!low) return 0;
@@ -210,9 +214,9 @@ int ua_is_known_bot(const char *ua, char *const *patterns, size_t n)
         low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
     }
     low[ul] = '\0';
-    int hit = 0;
     for (size_t i = 0; i < n && !hit; i++)
         if (patterns[i] && patterns[i][0] && strstr(low, patterns[i])) hit = 1;
     if (low != small) free(low);
+    memo_put(&memo, patterns, ua, ul, hit);
     return hit;
 }

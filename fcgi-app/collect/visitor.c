@@ -26,27 +26,46 @@ static void gcrypt_init_once(void)
     }
 }
 
-int visitor_hmac(const void *key, size_t keylen, const void *msg, size_t msglen,
-                 unsigned char out[32])
+/* A keyed HMAC handle, reused while the key stays the same (it changes once
+ * a day): gcry_md_reset() brings an HMAC handle back to its keyed state, so
+ * each call costs the hash alone, not an open, a key schedule and a close.
+ * Returns NULL on failure. */
+static gcry_md_hd_t keyed(const void *key, size_t keylen)
 {
-    gcry_md_hd_t h;
+    static gcry_md_hd_t h;
+    static unsigned char kcopy[128];
+    static size_t klen = (size_t)-1;
     gcrypt_init_once();
-    if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0)
-        return -1;
+    if (h && keylen == klen && keylen <= sizeof kcopy && memcmp(kcopy, key, keylen) == 0) {
+        gcry_md_reset(h);
+        return h;
+    }
+    if (h) gcry_md_close(h);
+    h = NULL;
+    klen = (size_t)-1;
+    if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0) return h = NULL;
     /* an empty HMAC key is legal (RFC 2104) but gcrypt wants a pointer */
     static const unsigned char zero = 0;
     if (gcry_md_setkey(h, keylen ? key : &zero, keylen) != 0) {
         gcry_md_close(h);
-        return -1;
+        return h = NULL;
     }
+    if (keylen <= sizeof kcopy) {
+        memcpy(kcopy, key, keylen);
+        klen = keylen;
+    }
+    return h;
+}
+
+int visitor_hmac(const void *key, size_t keylen, const void *msg, size_t msglen,
+                 unsigned char out[32])
+{
+    gcry_md_hd_t h = keyed(key, keylen);
+    if (!h) return -1;
     gcry_md_write(h, msg, msglen);
     const unsigned char *d = gcry_md_read(h, GCRY_MD_SHA256);
-    if (d == NULL) {
-        gcry_md_close(h);
-        return -1;
-    }
+    if (d == NULL) return -1;
     memcpy(out, d, 32);
-    gcry_md_close(h);
     return 0;
 }
 
@@ -72,15 +91,9 @@ int visitor_ip_hash(const unsigned char key[VISITOR_KEY_LEN], const char *ip, ch
 int visitor_cookieless_id(const unsigned char key[VISITOR_KEY_LEN], const char *ip,
                           const char *ua, const char *site, const char *date, char out[17])
 {
-    gcry_md_hd_t h;
     static const char bar = '|';
-    gcrypt_init_once();
-    if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0)
-        return -1;
-    if (gcry_md_setkey(h, key, VISITOR_KEY_LEN) != 0) {
-        gcry_md_close(h);
-        return -1;
-    }
+    gcry_md_hd_t h = keyed(key, VISITOR_KEY_LEN);
+    if (!h) return -1;
     /* streamed: the UA can be long and needs no copy */
     gcry_md_write(h, ip, strlen(ip));
     gcry_md_write(h, &bar, 1);
@@ -90,12 +103,8 @@ int visitor_cookieless_id(const unsigned char key[VISITOR_KEY_LEN], const char *
     gcry_md_write(h, &bar, 1);
     gcry_md_write(h, date, strlen(date));
     const unsigned char *d = gcry_md_read(h, GCRY_MD_SHA256);
-    if (d == NULL) {
-        gcry_md_close(h);
-        return -1;
-    }
+    if (d == NULL) return -1;
     visitor_hex(d, 8, out);
-    gcry_md_close(h);
     return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 #include "core/config.h"
 #include "core/log.h"
+#include "core/memo.h"
 #include "defense/feeds.h"
 #include "defense/iprange.h"
 
@@ -721,6 +722,13 @@ void feeds_match_ua(const feeds_t *f, const char *ua, int *crawler, int *ai)
     if (!f || !ua)
         return;
     size_t n = strlen(ua);
+    static memo_t memo;         /* the same browser sends the same UA on every hit */
+    int v;
+    if (memo_get(&memo, f, ua, n, &v)) {
+        *crawler = v & 1;
+        *ai = (v & 2) != 0;
+        return;
+    }
     unsigned fl = ac_scan(&f->ac, ua, n, 3);
     *ai = (fl & 2) != 0;
     *crawler = (fl & 1) != 0;
@@ -728,6 +736,7 @@ void feeds_match_ua(const feeds_t *f, const char *ua, int *crawler, int *ai)
         int rc = pcre2_match(f->re, (PCRE2_SPTR)ua, n, 0, 0, f->md, f->mctx);
         *crawler = rc >= 0;
     }
+    memo_put(&memo, f, ua, n, *crawler | (*ai << 1));
 }
 
 int feeds_match_crawler(const feeds_t *f, const char *ua)
