@@ -76,6 +76,7 @@ static void spool_rec(const rec_t *r)
 {
     buf_t b;
     buf_init(&b);
+    buf_reserve(&b, 1024);
     rec_to_json(r, &b);
     if (spool_append(REC_SPOOL_TYPE, b.p, b.len) != SPOOL_OK &&
         shipper_ship_now(REC_SPOOL_TYPE, b.p, b.len) != SHIPPER_OK)

@@ -15,7 +15,17 @@ void buf_init(buf_t *b);
 void buf_reserve(buf_t *b, size_t extra);
 void buf_append(buf_t *b, const void *data, size_t n);
 void buf_puts(buf_t *b, const char *s);
-void buf_putc(buf_t *b, char c);
+/* One byte; the common case (room left) is inline, the rest goes to
+ * buf_append. Writers that emit JSON or HTML byte by byte rely on it. */
+static inline void buf_putc(buf_t *b, char c)
+{
+    if (b->len + 2 <= b->cap) {
+        b->p[b->len++] = c;
+        b->p[b->len] = '\0';
+        return;
+    }
+    buf_append(b, &c, 1);
+}
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(buf_t *b);          /* length 0, keeps memory */
 void buf_free(buf_t *b);
