@@ -1,5 +1,7 @@
 /* record.c -- spool payloads of collection (see record.h for the layout). */
 #include <json-c/json.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -8,9 +10,42 @@
 #include "collect/visitor.h"
 #include "core/http.h"
 
+/* Record ids need only be unique (the UNIQUE key that makes shipping
+ * idempotent), not secret: a counter pushed through two keyed 64-bit
+ * bijections (SplitMix64's finaliser) never repeats within a process, and
+ * the 192 seed bits from getrandom(2) keep processes apart. A getrandom per
+ * record was one of the beacon's syscalls. A forked child forgets the seed
+ * (pthread_atfork) so it cannot replay its parent's sequence. */
+static struct {
+    uint64_t k0, k1, ctr;
+    int seeded, atfork;
+} idg;
+
+static void idg_forget(void) { idg.seeded = 0; }
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 int rec_new_id(unsigned char id[REC_ID_LEN])
 {
-    return getrandom(id, REC_ID_LEN, 0) == REC_ID_LEN ? 0 : -1;
+    if (!idg.seeded) {
+        uint64_t s[3];
+        if (getrandom(s, sizeof s, 0) != (ssize_t)sizeof s) return -1;
+        if (!idg.atfork && pthread_atfork(NULL, NULL, idg_forget) != 0) return -1;
+        idg.atfork = 1;
+        idg.k0 = s[0];
+        idg.k1 = s[1];
+        idg.ctr = s[2];
+        idg.seeded = 1;
+    }
+    uint64_t a = mix64(idg.ctr++ ^ idg.k0), b = mix64(a ^ idg.k1);
+    memcpy(id, &a, 8);
+    memcpy(id + 8, &b, 8);
+    return 0;
 }
 
 void rec_datetime(long long ms, char out[24])
@@ -26,167 +61,220 @@ void rec_datetime(long long ms, char out[24])
 /* Records are written by hand, not through json-c: this runs once per
  * accepted beacon and building a json-c tree cost a third of the beacon's
  * instructions. The output is what json-c would print (plain, no "\/"):
- * the parser below reads it with json-c. */
-static void jw_str(buf_t *b, const char *s)
+ * the parser below reads it with json-c.
+ * The writer keeps a raw cursor into the buffer and makes room once per
+ * string (its worst case, every byte escaped as \u00XX) and once per batch
+ * of fixed text, instead of a bounds check per byte. */
+typedef struct jw {
+    buf_t *b;
+    char *o, *end;             /* cursor and the end of reserved room */
+} jw_t;
+
+#define JW_SLACK 64            /* room every fixed piece fits in */
+
+static void jw_room(jw_t *w, size_t n)
+{
+    if ((size_t)(w->end - w->o) >= n) return;
+    w->b->len = (size_t)(w->o - w->b->p);
+    buf_reserve(w->b, n + 512);
+    w->o = w->b->p + w->b->len;
+    w->end = w->b->p + w->b->cap - 1;      /* keep a byte for the final NUL */
+}
+
+static void jw_begin(jw_t *w, buf_t *b)
+{
+    w->b = b;
+    buf_reserve(b, 1024);
+    w->o = b->p + b->len;
+    w->end = b->p + b->cap - 1;
+}
+
+static void jw_end(jw_t *w)
+{
+    w->b->len = (size_t)(w->o - w->b->p);
+    *w->o = '\0';
+}
+
+/* a literal of at most JW_SLACK bytes */
+#define JW_LIT(w, s) do { jw_room((w), JW_SLACK); memcpy((w)->o, (s), sizeof(s) - 1); \
+                          (w)->o += sizeof(s) - 1; } while (0)
+
+/* Nonzero when one of the 8 bytes in v may need escaping (< 0x20, '"' or
+ * '\\'); a false positive only sends those 8 bytes through the byte loop. */
+static int swar_special(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+    return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high ? 1 : 0;
+}
+
+static void jw_str(jw_t *w, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     if (!s) {
-        buf_append(b, "null", 4);
+        JW_LIT(w, "null");
         return;
     }
-    buf_putc(b, '"');
-    const char *run = s;
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        buf_append(b, run, (size_t)(p - run));
-        run = p + 1;
-        switch (c) {
-        case '"': buf_append(b, "\\\"", 2); break;
-        case '\\': buf_append(b, "\\\\", 2); break;
-        case '\b': buf_append(b, "\\b", 2); break;
-        case '\f': buf_append(b, "\\f", 2); break;
-        case '\n': buf_append(b, "\\n", 2); break;
-        case '\r': buf_append(b, "\\r", 2); break;
-        case '\t': buf_append(b, "\\t", 2); break;
-        default: {
-            char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-            buf_append(b, u, 6);
+    size_t n = strlen(s), i = 0;
+    jw_room(w, 6 * n + JW_SLACK);
+    char *o = w->o;
+    *o++ = '"';
+    while (i < n) {
+        if (n - i >= 8) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if (!swar_special(v)) {
+                memcpy(o, &v, 8);
+                o += 8;
+                i += 8;
+                continue;
+            }
         }
+        size_t stop = n - i >= 8 ? i + 8 : n;
+        for (; i < stop; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                *o++ = (char)c;
+                continue;
+            }
+            *o++ = '\\';
+            switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            default:
+                memcpy(o, "u00", 3);
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 15];
+                o += 5;
+            }
         }
     }
-    buf_append(b, run, strlen(run));
-    buf_putc(b, '"');
+    *o++ = '"';
+    w->o = o;
 }
 
-static void jw_int(buf_t *b, long long v)
+static void jw_int(jw_t *w, long long v)
 {
+    if (v >= 0 && v <= 9) {                /* most score components are 0 */
+        jw_room(w, JW_SLACK);
+        *w->o++ = (char)('0' + v);
+        return;
+    }
     char t[24];
     size_t i = sizeof t;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     do t[--i] = (char)('0' + u % 10); while (u /= 10);
     if (v < 0) t[--i] = '-';
-    buf_append(b, t + i, sizeof t - i);
+    jw_room(w, JW_SLACK);
+    memcpy(w->o, t + i, sizeof t - i);
+    w->o += sizeof t - i;
 }
 
-/* ,"key": (the first member of an object passes first = 1) */
-static void jw_key(buf_t *b, const char *key, int first)
+/* ,"key": and the value; `key` is a literal */
+#define JW_KSTR(w, key, v) do { JW_LIT(w, ",\"" key "\":"); jw_str(w, v); } while (0)
+#define JW_KINT(w, key, v) do { JW_LIT(w, ",\"" key "\":"); jw_int(w, v); } while (0)
+
+static void jw_id(jw_t *w, const unsigned char id[REC_ID_LEN])
 {
-    if (!first) buf_putc(b, ',');
-    buf_putc(b, '"');
-    buf_puts(b, key);
-    buf_append(b, "\":", 2);
+    jw_room(w, REC_ID_LEN * 2 + JW_SLACK);
+    *w->o++ = '"';
+    visitor_hex(id, REC_ID_LEN, w->o);
+    w->o += REC_ID_LEN * 2;
+    *w->o++ = '"';
 }
 
-static void jw_kstr(buf_t *b, const char *key, const char *v)
-{
-    jw_key(b, key, 0);
-    jw_str(b, v);
-}
-
-static void jw_kint(buf_t *b, const char *key, long long v)
-{
-    jw_key(b, key, 0);
-    jw_int(b, v);
-}
-
-static void jw_id(buf_t *b, const char *key, const unsigned char id[REC_ID_LEN], int first)
-{
-    char hex[REC_ID_LEN * 2 + 1];
-    visitor_hex(id, REC_ID_LEN, hex);
-    jw_key(b, key, first);
-    jw_str(b, hex);
-}
-
-static void score_put(buf_t *b, const score_t *s)
+static void score_put(jw_t *w, const score_t *s)
 {
     const int32_t v[16] = { s->cf, s->timing, s->geo, s->geo_site, s->burst, s->headers,
                             s->screen, s->referrer, s->crawler_feed, s->ai_crawler_feed,
                             s->datacenter_ip, s->pow, s->bot_ip, s->geo_hit, s->geo_site_hit,
                             s->pow_result };
-    jw_key(b, "sc", 0);
-    buf_putc(b, '[');
+    JW_LIT(w, ",\"sc\":[");
     for (int i = 0; i < 16; i++) {
-        if (i) buf_putc(b, ',');
-        jw_int(b, v[i]);
+        if (i) *w->o++ = ',';              /* jw_int left JW_SLACK room */
+        jw_int(w, v[i]);
     }
-    buf_putc(b, ']');
+    JW_LIT(w, "]");
 }
 
 void rec_to_json(const rec_t *r, buf_t *b)
 {
+    jw_t w;
+    jw_begin(&w, b);
     char k[2] = { (char)r->kind, 0 };
-    buf_putc(b, '{');
-    jw_key(b, "k", 1);
-    jw_str(b, k);
-    jw_kint(b, "ts", r->ts_ms);
-    jw_kstr(b, "ih", r->ip_hash);
-    jw_kint(b, "rl", r->rl);
-    jw_kint(b, "ik", r->ip_known);
+    JW_LIT(&w, "{\"k\":");
+    jw_str(&w, k);
+    JW_KINT(&w, "ts", r->ts_ms);
+    JW_KSTR(&w, "ih", r->ip_hash);
+    JW_KINT(&w, "rl", r->rl);
+    JW_KINT(&w, "ik", r->ip_known);
     if (r->kind == REC_VIEW || r->kind == REC_EVENTS) {
-        score_put(b, &r->score);
-        jw_kstr(b, "v0", r->vid0);
+        score_put(&w, &r->score);
+        JW_KSTR(&w, "v0", r->vid0);
     }
     if (r->kind == REC_VIEW) {
         const rec_view_t *v = &r->view;
-        jw_kstr(b, "fp", r->fp);
-        jw_key(b, "row", 0);
-        buf_putc(b, '{');
-        jw_id(b, "id", v->id, 1);
-        jw_kstr(b, "visitor_id", v->visitor_id);
-        jw_kstr(b, "path", v->path);
-        jw_kstr(b, "site_id", v->site_id);
-        jw_kstr(b, "session_id", v->session_id);
-        jw_kint(b, "interaction_ms", v->interaction_ms);
-        jw_key(b, "screen_width", 0);
-        if (v->has_w) jw_int(b, v->w); else buf_append(b, "null", 4);
-        jw_key(b, "screen_height", 0);
-        if (v->has_h) jw_int(b, v->h); else buf_append(b, "null", 4);
-        jw_kstr(b, "device_type", v->device_type);
-        jw_kstr(b, "os_name", v->os_name);
-        jw_kstr(b, "browser_name", v->browser_name);
-        jw_kstr(b, "browser_version", v->browser_version);
-        jw_kstr(b, "country_code", v->country_code);
-        jw_kint(b, "is_returning", v->is_returning);
-        jw_kstr(b, "referrer", v->referrer);
-        jw_kstr(b, "referrer_type", v->referrer_type);
-        jw_kint(b, "is_pwa", v->is_pwa);
-        static const char *const un[5] = { "utm_source", "utm_medium", "utm_campaign",
-                                           "utm_content", "utm_term" };
-        for (int i = 0; i < 5; i++) jw_kstr(b, un[i], v->utm[i]);
-        buf_putc(b, '}');
+        JW_KSTR(&w, "fp", r->fp);
+        JW_LIT(&w, ",\"row\":{\"id\":");
+        jw_id(&w, v->id);
+        JW_KSTR(&w, "visitor_id", v->visitor_id);
+        JW_KSTR(&w, "path", v->path);
+        JW_KSTR(&w, "site_id", v->site_id);
+        JW_KSTR(&w, "session_id", v->session_id);
+        JW_KINT(&w, "interaction_ms", v->interaction_ms);
+        JW_LIT(&w, ",\"screen_width\":");
+        if (v->has_w) jw_int(&w, v->w); else JW_LIT(&w, "null");
+        JW_LIT(&w, ",\"screen_height\":");
+        if (v->has_h) jw_int(&w, v->h); else JW_LIT(&w, "null");
+        JW_KSTR(&w, "device_type", v->device_type);
+        JW_KSTR(&w, "os_name", v->os_name);
+        JW_KSTR(&w, "browser_name", v->browser_name);
+        JW_KSTR(&w, "browser_version", v->browser_version);
+        JW_KSTR(&w, "country_code", v->country_code);
+        JW_KINT(&w, "is_returning", v->is_returning);
+        JW_KSTR(&w, "referrer", v->referrer);
+        JW_KSTR(&w, "referrer_type", v->referrer_type);
+        JW_KINT(&w, "is_pwa", v->is_pwa);
+        JW_KSTR(&w, "utm_source", v->utm[0]);
+        JW_KSTR(&w, "utm_medium", v->utm[1]);
+        JW_KSTR(&w, "utm_campaign", v->utm[2]);
+        JW_KSTR(&w, "utm_content", v->utm[3]);
+        JW_KSTR(&w, "utm_term", v->utm[4]);
+        JW_LIT(&w, "}");
     } else if (r->kind == REC_EVENTS) {
         const rec_events_t *e = &r->events;
-        jw_key(b, "ctx", 0);
-        buf_putc(b, '{');
-        jw_key(b, "site_id", 1);
-        jw_str(b, e->site_id);
-        jw_kstr(b, "visitor_id", e->visitor_id);
-        jw_kstr(b, "device_type", e->device_type);
-        jw_kstr(b, "referrer", e->referrer);
-        jw_kint(b, "is_returning", e->is_returning);
-        jw_kint(b, "hour", e->hour);
-        jw_kint(b, "month", e->month);
-        jw_kint(b, "day_of_week", e->day_of_week);
-        buf_putc(b, '}');
-        jw_key(b, "ev", 0);
-        buf_putc(b, '[');
+        JW_LIT(&w, ",\"ctx\":{\"site_id\":");
+        jw_str(&w, e->site_id);
+        JW_KSTR(&w, "visitor_id", e->visitor_id);
+        JW_KSTR(&w, "device_type", e->device_type);
+        JW_KSTR(&w, "referrer", e->referrer);
+        JW_KINT(&w, "is_returning", e->is_returning);
+        JW_KINT(&w, "hour", e->hour);
+        JW_KINT(&w, "month", e->month);
+        JW_KINT(&w, "day_of_week", e->day_of_week);
+        JW_LIT(&w, "},\"ev\":[");
         for (size_t i = 0; i < e->n; i++) {
             const rec_event_t *x = &e->ev[i];
-            if (i) buf_putc(b, ',');
-            buf_putc(b, '{');
-            jw_id(b, "id", x->id, 1);
-            jw_kstr(b, "event_type", x->event_type);
-            jw_kstr(b, "session_id", x->session_id);
-            jw_kstr(b, "data", x->data);
-            jw_kstr(b, "experiment_id", x->experiment_id);
-            jw_kstr(b, "variant_id", x->variant_id);
-            jw_kstr(b, "utm_campaign", x->utm_campaign);
-            buf_putc(b, '}');
+            if (i) JW_LIT(&w, ",");
+            JW_LIT(&w, "{\"id\":");
+            jw_id(&w, x->id);
+            JW_KSTR(&w, "event_type", x->event_type);
+            JW_KSTR(&w, "session_id", x->session_id);
+            JW_KSTR(&w, "data", x->data);
+            JW_KSTR(&w, "experiment_id", x->experiment_id);
+            JW_KSTR(&w, "variant_id", x->variant_id);
+            JW_KSTR(&w, "utm_campaign", x->utm_campaign);
+            JW_LIT(&w, "}");
         }
-        buf_putc(b, ']');
+        JW_LIT(&w, "]");
     }
-    buf_putc(b, '}');
+    JW_LIT(&w, "}");
+    jw_end(&w);
 }
 
 /* ---- parsing ---- */

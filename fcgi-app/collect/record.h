@@ -75,7 +75,8 @@ typedef struct rec {
 void rec_to_json(const rec_t *r, buf_t *b);
 /* Parse a payload. 0, or -1 when malformed (the shipper's dead-letter). */
 int rec_parse(arena_t *a, const char *s, size_t n, rec_t *out);
-/* 16 random bytes. 0 / -1. */
+/* 16 bytes unique across processes (seeded from getrandom once per process
+ * and again in a forked child; not secret). 0 / -1. */
 int rec_new_id(unsigned char id[REC_ID_LEN]);
 /* UTC "YYYY-MM-DD HH:MM:SS.mmm" for DATETIME(3) into out[24]. */
 void rec_datetime(long long ms, char out[24]);

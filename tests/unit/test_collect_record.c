@@ -7,7 +7,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <json-c/json.h>
 #include "collect/beacon.h"
 #include "collect/collect.h"
 #include "collect/record.h"
@@ -69,6 +73,73 @@ static void view_records_round_trip(void **st)
     assert_string_equal(p.view.utm[2], "spring");
     assert_string_equal(p.fp, r.fp);
     buf_free(&b);
+}
+
+/* The hand-written JSON must be what json-c prints, byte for byte, for any
+ * string: every byte value, escapes at every offset of an 8-byte word. */
+static void strings_are_written_as_json_c_prints_them(void **st)
+{
+    (void)st;
+    char s[300];
+    srand(7);
+    for (int round = 0; round < 2000; round++) {
+        size_t n = (size_t)(rand() % 40);
+        for (size_t i = 0; i < n; i++) {
+            int c = round < 255 && i == n / 2 ? round + 1 : 1 + rand() % 255;
+            if (rand() % 2) c = "ab\"\\\n\x01\x1f /\x7f\xc3\xa9"[rand() % 13];
+            s[i] = (char)c;
+        }
+        s[n] = '\0';
+        rec_t r;
+        memset(&r, 0, sizeof r);
+        r.kind = REC_VIEW;
+        r.fp = s;
+        buf_t b;
+        buf_init(&b);
+        rec_to_json(&r, &b);
+        json_object *o = json_object_new_string(s);
+        const char *want = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+        char *at = strstr(b.p, ",\"fp\":");
+        assert_non_null(at);
+        assert_memory_equal(at + 6, want, strlen(want));
+        assert_memory_equal(at + 6 + strlen(want), ",\"row\":", 7);
+        assert_int_equal(b.p[b.len], '\0');
+        assert_int_equal(strlen(b.p), b.len);
+        json_object_put(o);
+        buf_free(&b);
+    }
+}
+
+static int cmp_id(const void *a, const void *b) { return memcmp(a, b, REC_ID_LEN); }
+
+/* Ids are unique within a process and differ in a forked child (which must
+ * not replay its parent's sequence). */
+static void record_ids_are_unique_also_after_fork(void **st)
+{
+    (void)st;
+    enum { N = 20000 };
+    static unsigned char ids[N + 1][REC_ID_LEN];
+    for (int i = 0; i < N; i++) assert_int_equal(rec_new_id(ids[i]), 0);
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        unsigned char c[REC_ID_LEN];
+        _exit(rec_new_id(c) == 0 && write(fd[1], c, sizeof c) == (ssize_t)sizeof c ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(status, 0);
+    assert_int_equal(read(fd[0], ids[N], REC_ID_LEN), REC_ID_LEN);
+    unsigned char next[REC_ID_LEN];
+    assert_int_equal(rec_new_id(next), 0);
+    assert_memory_not_equal(next, ids[N], REC_ID_LEN);  /* the child's is not the parent's next */
+    close(fd[0]);
+    close(fd[1]);
+    qsort(ids, N + 1, REC_ID_LEN, cmp_id);
+    for (int i = 1; i <= N; i++) assert_memory_not_equal(ids[i - 1], ids[i], REC_ID_LEN);
 }
 
 static void event_and_hit_records_round_trip(void **st)
@@ -191,6 +262,8 @@ int main(void)
         cmocka_unit_test(gif_is_the_43_byte_pixel),
         cmocka_unit_test(view_records_round_trip),
         cmocka_unit_test(event_and_hit_records_round_trip),
+        cmocka_unit_test(strings_are_written_as_json_c_prints_them),
+        cmocka_unit_test(record_ids_are_unique_also_after_fork),
         cmocka_unit_test(beacon_parameters),
     };
     int rc = cmocka_run_group_tests(t, NULL, NULL);
