@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,10 +167,19 @@ static int seg_path(char *out, size_t outsz, const char *base, const char *sfx)
 }
 
 /* After fork the child shares the parent's descriptor and flock: it must
- * never write or rename the parent's segment. */
+ * never write or rename the parent's segment. The pid is asked of the kernel
+ * once per process (a getpid(2) per record was a syscall on the hot path);
+ * a forked child forgets it through pthread_atfork. */
+static pid_t pid_known;
+
+static void pid_forget(void) { pid_known = 0; }
+
 static void check_owner(void)
 {
-    pid_t me = getpid();
+    static int atfork;
+    if (!atfork) atfork = pthread_atfork(NULL, NULL, pid_forget) == 0;
+    pid_t me = pid_known;
+    if (!me || !atfork) me = pid_known = getpid();
     if (S.fd >= 0 && S.pid != me) {
         close(S.fd);           /* the parent's lock survives: it keeps its own fd */
         S.fd = -1;
