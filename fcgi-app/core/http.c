@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 
 const char http_csp[] =
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -103,16 +104,38 @@ size_t http_collapse_slashes(char *p, size_t n)
     return o;
 }
 
+#define FNV_BASIS 2166136261u
+#define FNV_STEP(h, c) (((h) ^ (unsigned char)(c)) * 16777619u)
+
+/* The CGI form of a header name into out (outsz > 0), its FNV-1a hash into
+ * *hash; returns its length. Content-Type and Content-Length have no HTTP_
+ * prefix (CGI/1.1). */
+static size_t cgi_name(const char *name, char *out, size_t outsz, uint32_t *hash)
+{
+    size_t o = 0, n = strlen(name);
+    uint32_t h = FNV_BASIS;
+    if (!((n == 12 || n == 14) && (strcasecmp(name, "Content-Type") == 0 ||
+                                   strcasecmp(name, "Content-Length") == 0))) {
+        for (const char *pre = "HTTP_"; *pre && o + 1 < outsz; pre++) {
+            out[o++] = *pre;
+            h = FNV_STEP(h, *pre);
+        }
+    }
+    for (; *name && o + 1 < outsz; name++) {
+        char c = *name;
+        c = c == '-' ? '_' : c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+        out[o++] = c;
+        h = FNV_STEP(h, c);
+    }
+    out[o] = '\0';
+    *hash = h;
+    return o;
+}
+
 void http_header_to_cgi(const char *name, char *out, size_t outsz)
 {
-    if (outsz == 0) return;
-    size_t o = 0;
-    const char *pre = "HTTP_";
-    if (strcasecmp(name, "Content-Type") == 0 || strcasecmp(name, "Content-Length") == 0) pre = "";
-    for (; *pre && o + 1 < outsz; pre++) out[o++] = *pre;
-    for (; *name && o + 1 < outsz; name++)
-        out[o++] = *name == '-' ? '_' : (char)toupper((unsigned char)*name);
-    out[o] = '\0';
+    uint32_t h;
+    if (outsz) cgi_name(name, out, outsz, &h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -141,12 +164,67 @@ void req_init(req_t *r, arena_t *a, http_env_fn env, void *env_ctx)
     r->raw_query = qs;
 }
 
+/* The envp index: open addressing over at least twice as many slots as
+ * variables, so a probe ends at an empty slot after a step or two. */
+typedef struct envx_slot {
+    const char *s;             /* "NAME=value"; NULL = empty */
+    uint32_t hash, nlen;
+} envx_slot_t;
+
+struct http_envx {
+    envx_slot_t *slot;
+    uint32_t mask;
+};
+
+static const char *envx_find(const struct http_envx *x, const char *name, size_t n, uint32_t h)
+{
+    for (uint32_t i = h & x->mask;; i = (i + 1) & x->mask) {
+        const envx_slot_t *e = &x->slot[i];
+        if (!e->s) return NULL;
+        if (e->hash == h && e->nlen == n && memcmp(e->s, name, n) == 0) return e->s + n + 1;
+    }
+}
+
+static const char *envx_get(void *ctx, const char *name)
+{
+    uint32_t h = FNV_BASIS;
+    size_t n = 0;
+    for (; name[n]; n++) h = FNV_STEP(h, name[n]);
+    return envx_find(ctx, name, n, h);
+}
+
+void req_init_envp(req_t *r, arena_t *a, char *const *envp)
+{
+    size_t n = 0, cap = 64;
+    while (envp && envp[n]) n++;
+    while (cap < 2 * n) cap <<= 1;
+    struct http_envx *x = arena_alloc(a, sizeof *x);
+    x->slot = arena_calloc(a, cap * sizeof *x->slot);
+    x->mask = (uint32_t)(cap - 1);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = envp[i];
+        uint32_t h = FNV_BASIS;
+        size_t k = 0;
+        for (; s[k] && s[k] != '='; k++) h = FNV_STEP(h, s[k]);
+        if (!s[k] || k > UINT32_MAX) continue;      /* not NAME=value: a scan never matches it */
+        uint32_t j = h & x->mask;
+        while (x->slot[j].s && !(x->slot[j].hash == h && x->slot[j].nlen == k &&
+                                 memcmp(x->slot[j].s, s, k) == 0))
+            j = (j + 1) & x->mask;
+        if (x->slot[j].s) continue;                 /* duplicate: the first one wins */
+        x->slot[j] = (envx_slot_t){ s, h, (uint32_t)k };
+    }
+    req_init(r, a, envx_get, x);
+}
+
 const char *req_env(const req_t *r, const char *name) { return r->env(r->env_ctx, name); }
 
 const char *req_header(const req_t *r, const char *name)
 {
     char var[128];
-    http_header_to_cgi(name, var, sizeof var);
+    uint32_t h;
+    size_t n = cgi_name(name, var, sizeof var, &h);
+    if (r->env == envx_get) return envx_find(r->env_ctx, var, n, h);
     return r->env(r->env_ctx, var);
 }
 

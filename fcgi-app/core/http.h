@@ -30,6 +30,8 @@ typedef struct http_pair {
 /* Returns the CGI/FastCGI variable `name` (e.g. "HTTP_USER_AGENT") or NULL. */
 typedef const char *(*http_env_fn)(void *ctx, const char *name);
 
+struct http_envx;
+
 typedef struct req {
     arena_t *arena;
     http_env_fn env;
@@ -66,6 +68,11 @@ typedef struct resp {
 
 /* ---- request ---- */
 void req_init(req_t *r, arena_t *a, http_env_fn env, void *env_ctx);
+/* The same over a transport's NULL-terminated "NAME=value" array (FastCGI
+ * envp): the array is indexed once (a hash table in the arena), so every
+ * req_env/req_header costs one probe instead of a scan over all variables.
+ * The first of duplicate names wins, as with a scan. envp must outlive r. */
+void req_init_envp(req_t *r, arena_t *a, char *const *envp);
 const char *req_env(const req_t *r, const char *name);
 /* Header by its HTTP name, case-insensitive ("User-Agent"); NULL if absent. */
 const char *req_header(const req_t *r, const char *name);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "core/arena.h"
@@ -205,6 +206,62 @@ static void test_router(void **state)
     arena_free(&a);
 }
 
+/* req_init_envp answers exactly what a scan of the envp answers (libfcgi's
+ * FCGX_GetParam: the first NAME= match), for present, absent, duplicate and
+ * many variables (the table grows past 64 slots). */
+static const char *scan_envp(char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (; *envp; envp++)
+        if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=') return *envp + n + 1;
+    return NULL;
+}
+
+static void test_env_index(void **state)
+{
+    (void)state;
+    static char vars[200][48];
+    char *envp[202];
+    size_t n = 0;
+    envp[n++] = "REQUEST_METHOD=POST";
+    envp[n++] = "REQUEST_URI=/b.gif?s=x";
+    envp[n++] = "HTTP_USER_AGENT=Mozilla/5.0 (X11)";
+    envp[n++] = "HTTP_USER_AGENT=second";
+    envp[n++] = "CONTENT_TYPE=text/plain";
+    envp[n++] = "HTTP_CONTENT_TYPE=spoofed";
+    envp[n++] = "HTTP_X_EMPTY=";
+    envp[n++] = "NOEQUALS";
+    for (int i = 0; i < 150; i++) {
+        snprintf(vars[i], sizeof vars[i], "HTTP_X_H%d=v%d", i, i);
+        envp[n++] = vars[i];
+    }
+    envp[n] = NULL;
+    arena_t a = { 0 };
+    req_t r;
+    req_init_envp(&r, &a, envp);
+    assert_string_equal(r.method, "POST");
+    assert_string_equal(r.path, "/b.gif");
+    assert_string_equal(req_query(&r, "s"), "x");
+    assert_string_equal(req_header(&r, "User-Agent"), "Mozilla/5.0 (X11)");
+    assert_string_equal(req_header(&r, "user-agent"), "Mozilla/5.0 (X11)");
+    assert_string_equal(req_header(&r, "Content-Type"), "text/plain");
+    assert_string_equal(req_header(&r, "X-Empty"), "");
+    assert_null(req_header(&r, "Cookie"));
+    assert_null(req_env(&r, "NOEQUALS"));
+    assert_null(req_env(&r, "REQUEST"));
+    assert_string_equal(req_header(&r, "X-H149"), "v149");
+    char name[32], var[40];
+    for (int i = 0; i < 160; i++) {
+        snprintf(name, sizeof name, "X-H%d", i);
+        snprintf(var, sizeof var, "HTTP_X_H%d", i);
+        const char *want = scan_envp(envp, var), *got = req_header(&r, name);
+        if (!want) assert_null(got);
+        else assert_string_equal(got, want);
+        assert_ptr_equal(req_env(&r, var), want);
+    }
+    arena_free(&a);
+}
+
 static int collect_out(void *ctx, const char *d, size_t n)
 {
     buf_append(ctx, d, n);
@@ -255,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_config_values), cmocka_unit_test(test_router),
         cmocka_unit_test(test_config_file_and_env),
         cmocka_unit_test(test_response),     cmocka_unit_test(test_origin_host),
+        cmocka_unit_test(test_env_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
