@@ -3,15 +3,18 @@
  * One request at a time: accept, dispatch through the route table with the
  * precedence of spec/40 §1, answer, finish the FastCGI request, and only
  * then run deferred jobs (spool shipping, maintenance, sweeps). While idle
- * the worker wakes at most every second (SIGALRM interrupts accept) to run
- * due jobs, so an idle cluster still ships its spool. SIGTERM lets the
- * current request finish and exits. */
+ * the worker wakes at most every second to run due jobs, so an idle cluster
+ * still ships its spool: a receive timeout on the Unix-domain listening
+ * socket makes accept(2) return after a second without a connection (no
+ * syscall per request), else SIGALRM interrupts accept (alarm(2) before and
+ * after each accept). SIGTERM lets the current request finish and exits. */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/config.h"
@@ -29,15 +32,27 @@ static volatile sig_atomic_t stop_requested;
 static void on_term(int sig) { (void)sig; stop_requested = 1; }
 static void on_alarm(int sig) { (void)sig; }
 
-static const char *fcgi_env(void *ctx, const char *name)
-{
-    return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
-}
-
 static int fcgi_out(void *ctx, const char *data, size_t n)
 {
     FCGX_Request *rq = ctx;
     return FCGX_PutStr(data, (int)n, rq->out) == (int)n ? 0 : -1;
+}
+
+/* Make accept(2) on the listening socket fd give up after a second. Only on
+ * a Unix-domain socket: its accepted connections do not inherit the
+ * timeout (TCP ones would, and a slow request body would then fail).
+ * Returns 1 when set. */
+static int accept_times_out(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int listening = 0;
+    socklen_t ol = sizeof listening;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 || ss.ss_family != AF_UNIX ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) != 0 || !listening)
+        return 0;
+    struct timeval tv = { .tv_sec = 1, .tv_usec = 0 };
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0;
 }
 
 /* Read the body up to max bytes. Returns 0, or 413 when it is larger (by
@@ -128,21 +143,22 @@ int main(void)
     }
     FCGX_Request rq;
     FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+    int use_alarm = !accept_times_out(0);
     arena_t arena = { 0 };
     resp_t resp;
     resp_init(&resp);
 
     while (!stop_requested) {
-        alarm(1);
+        if (use_alarm) alarm(1);
         int rc = FCGX_Accept_r(&rq);
-        alarm(0);
+        if (use_alarm) alarm(0);
         if (rc < 0) {
             if (stop_requested) break;
             jobs_run_due(500);               /* idle wake-up */
             continue;
         }
         req_t req;
-        req_init(&req, &arena, fcgi_env, &rq);
+        req_init_envp(&req, &arena, rq.envp);
         resp_reset(&resp);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
