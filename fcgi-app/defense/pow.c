@@ -16,7 +16,7 @@
  *            P - 1 are always both resident
  *   chal[]   challenge hex by minute, indexed by minute % CHAL_SLOTS
  *   cache    verified tokens (§4.6): CACHE_WAYS-way sets of 16-byte keys
- *            (SHA-256 of token:sid:site, truncated), expiry and insertion
+ *            (keyed SipHash-128 of token:sid:site), expiry and insertion
  *            order; a full set evicts its oldest-inserted entry, the per-set
  *            form of the reference's "delete the oldest" rule.
  *
@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <gcrypt.h>
+#include <sys/random.h>
 #include "core/config.h"
 #include "core/log.h"
 #include "defense/pow.h"
@@ -293,6 +294,83 @@ int pow_cache_key_hex(const char *tok, size_t tok_len, const char *sid, size_t s
     return 0;
 }
 
+/* The per-worker cache is keyed by SipHash-2-4 (128-bit output) of
+ * token ":" sid ":" site under a random per-process key: a PRF, so nobody
+ * can aim a token at another's entry, at a tenth of a SHA-256 (this runs for
+ * every beacon). pow_cache_key_hex() above stays SHA-256: it names shared
+ * Redis keys (§4.6 mapping), which every worker must derive alike. */
+static struct {
+    uint64_t k0, k1;
+    int state;              /* 0 unseeded, 1 ready, -1 getrandom failed */
+} sip;
+
+#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+        v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32); \
+        v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2; \
+        v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0; \
+        v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32); \
+    } while (0)
+
+/* SipHash-2-4 over the concatenation of three parts with ':' between. */
+static void sip128_triple(const char *a, size_t an, const char *b, size_t bn,
+                          const char *c, size_t cn, uint8_t out[16])
+{
+    uint64_t v0 = 0x736f6d6570736575ULL ^ sip.k0, v1 = 0x646f72616e646f6dULL ^ sip.k1 ^ 0xee,
+             v2 = 0x6c7967656e657261ULL ^ sip.k0, v3 = 0x7465646279746573ULL ^ sip.k1;
+    const char *part[5] = { a, ":", b, ":", c };
+    size_t plen[5] = { an, 1, bn, 1, cn }, total = an + bn + cn + 2;
+    uint64_t m = 0;
+    unsigned fill = 0;
+    for (int i = 0; i < 5; i++) {
+        const unsigned char *p = (const unsigned char *)part[i];
+        size_t n = plen[i];
+        while (n) {
+            if (fill == 0 && n >= 8) {
+                uint64_t w = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+                             (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+                             (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+                v3 ^= w; SIPROUND; SIPROUND; v0 ^= w;
+                p += 8;
+                n -= 8;
+                continue;
+            }
+            m |= (uint64_t)*p++ << (8 * fill);
+            n--;
+            if (++fill == 8) {
+                v3 ^= m; SIPROUND; SIPROUND; v0 ^= m;
+                m = 0;
+                fill = 0;
+            }
+        }
+    }
+    m |= (uint64_t)(total & 0xff) << 56;
+    v3 ^= m; SIPROUND; SIPROUND; v0 ^= m;
+    v2 ^= 0xee;
+    SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+    uint64_t h0 = v0 ^ v1 ^ v2 ^ v3;
+    v1 ^= 0xdd;
+    SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+    uint64_t h1 = v0 ^ v1 ^ v2 ^ v3;
+    memcpy(out, &h0, 8);
+    memcpy(out + 8, &h1, 8);
+}
+
+static int token_key(const char *tok, size_t tok_len, const char *sid, size_t sid_len,
+                     const char *site, size_t site_len, uint8_t out[32])
+{
+    if (sip.state == 0) {
+        uint64_t k[2];
+        sip.state = getrandom(k, sizeof k, 0) == (ssize_t)sizeof k ? 1 : -1;
+        sip.k0 = k[0];
+        sip.k1 = k[1];
+    }
+    if (sip.state < 0)
+        return cache_key(tok, tok_len, sid, sid_len, site, site_len, out);
+    sip128_triple(tok, tok_len, sid, sid_len, site, site_len, out);
+    return 0;
+}
+
 static centry_t *cache_set(const uint8_t key[16])
 {
     uint32_t h = (uint32_t)key[0] | (uint32_t)key[1] << 8 | (uint32_t)key[2] << 16;
@@ -367,7 +445,7 @@ int pow_verify_with(const char *secret, size_t secret_len, long window_min, int6
         return 0;
     if (use_key(secret, secret_len) != 0)
         return -1;
-    if (cache_key(tok, tok_len, sid, sid_len, site, site_len, key) != 0)
+    if (token_key(tok, tok_len, sid, sid_len, site, site_len, key) != 0)
         return -1;
     if (cache_hit(key, now_ms)) {
         *out = POW_VALID;
@@ -394,12 +472,20 @@ int pow_verify_with(const char *secret, size_t secret_len, long window_min, int6
     if (!gens[1])
         return -1;
 
+    /* Every (minute, generation) pair of §4.5 step 4 is tried; only the
+     * order differs from the spec's (the result is the same: match or not).
+     * First each minute with the generation its challenge was served with
+     * (a token is solved with the module of its challenge's period), then
+     * the other generation: a valid token usually costs one hash, not two
+     * per minute it is old. */
     int matched = 0;
-    for (long off = 0; off <= window_min && !matched; off++) {
-        challenge_raw(minute - off, msg);
-        msg[POW_CHALLENGE_LEN] = ':';          /* challenge_raw wrote a NUL there */
-        for (int g = 0; g < 2 && !matched; g++) {
+    for (int pass = 0; pass < 2 && !matched; pass++) {
+        for (long off = 0; off <= window_min && !matched; off++) {
+            int g = pow_period((minute - off) * POW_MINUTE_MS) == p ? 0 : 1;
+            if (pass) g = !g;
             uint8_t diff = 0;
+            challenge_raw(minute - off, msg);
+            msg[POW_CHALLENGE_LEN] = ':';          /* challenge_raw wrote a NUL there */
             pow_hash(&gens[g]->params, msg, len, got);
             for (size_t i = 0; i < POW_HASH_LEN; i++)
                 diff |= (uint8_t)(got[i] ^ want[i]);
