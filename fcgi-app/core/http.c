@@ -316,11 +316,18 @@ void resp_reset(resp_t *r)
 void resp_header(resp_t *r, const char *name, const char *value)
 {
     /* Header values never carry CR/LF: drop them rather than split headers. */
-    buf_puts(&r->headers, name);
-    buf_puts(&r->headers, ": ");
-    for (const char *p = value; *p; p++)
-        if (*p != '\r' && *p != '\n') buf_putc(&r->headers, *p);
-    buf_puts(&r->headers, "\r\n");
+    size_t nl = strlen(name), vl = strcspn(value, "\r\n");
+    buf_reserve(&r->headers, nl + strlen(value) + 4);
+    buf_append(&r->headers, name, nl);
+    buf_append(&r->headers, ": ", 2);
+    for (;;) {
+        buf_append(&r->headers, value, vl);
+        value += vl;
+        if (!*value) break;
+        value++;                                     /* the CR or LF */
+        vl = strcspn(value, "\r\n");
+    }
+    buf_append(&r->headers, "\r\n", 2);
 }
 
 void resp_write(resp_t *r, const void *data, size_t n) { buf_append(&r->body, data, n); }
@@ -405,26 +412,78 @@ static const char *status_text(int s)
     }
 }
 
+static char *put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *put_num(char *o, long long v)
+{
+    char t[24];
+    size_t i = sizeof t;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do t[--i] = (char)('0' + u % 10); while (u /= 10);
+    if (v < 0) t[--i] = '-';
+    return put(o, t + i, sizeof t - i);
+}
+
+#define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
+
+static const char security_headers[] =
+    "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: strict-origin-when-cross-origin\r\n";
+
 int resp_send(resp_t *r, const req_t *req, http_out_fn out, void *out_ctx)
 {
     if (r->sent) return 0;
     r->sent = 1;
-    buf_t h;
-    buf_init(&h);
-    buf_printf(&h, "Status: %d %s\r\n", r->status, status_text(r->status));
-    if (r->content_type) buf_printf(&h, "Content-Type: %s\r\n", r->content_type);
-    buf_append(&h, r->headers.p ? r->headers.p : "", r->headers.len);
-    buf_puts(&h, "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n"
-                 "Referrer-Policy: strict-origin-when-cross-origin\r\n");
-    if (r->content_type && strstr(r->content_type, "text/html"))
-        buf_printf(&h, "Content-Security-Policy: %s\r\n", http_csp);
-    if (r->status != 204 && r->status != 304)
-        buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
-    buf_puts(&h, "\r\n");
-    int rc = out(out_ctx, h.p, h.len);
-    int head = req && req->is_head;
-    if (rc == 0 && !head && r->body.len && r->status != 204 && r->status != 304)
-        rc = out(out_ctx, r->body.p, r->body.len);
-    buf_free(&h);
+    /* One block (on the stack when it fits: a tracking response does),
+     * written with one call when the body fits too. */
+    const char *st = status_text(r->status);
+    size_t stl = strlen(st), ctl = r->content_type ? strlen(r->content_type) : 0;
+    int csp = r->content_type && strstr(r->content_type, "text/html");
+    int has_body = r->status != 204 && r->status != 304;
+    int send_body = !(req && req->is_head) && r->body.len && has_body;
+    size_t need = 128 + stl + ctl + r->headers.len + sizeof security_headers +
+                  (csp ? sizeof http_csp + 32 : 0);
+    size_t with_body = need + (send_body ? r->body.len : 0);
+    char small[2048], *h = small;
+    if (with_body > sizeof small) {
+        h = malloc(need);
+        if (!h) return -1;
+    }
+    char *o = PUT_LIT(h, "Status: ");
+    o = put_num(o, r->status);
+    *o++ = ' ';
+    o = put(o, st, stl);
+    o = PUT_LIT(o, "\r\n");
+    if (r->content_type) {
+        o = PUT_LIT(o, "Content-Type: ");
+        o = put(o, r->content_type, ctl);
+        o = PUT_LIT(o, "\r\n");
+    }
+    if (r->headers.len) o = put(o, r->headers.p, r->headers.len);
+    o = PUT_LIT(o, security_headers);
+    if (csp) {
+        o = PUT_LIT(o, "Content-Security-Policy: ");
+        o = PUT_LIT(o, http_csp);
+        o = PUT_LIT(o, "\r\n");
+    }
+    if (has_body) {
+        o = PUT_LIT(o, "Content-Length: ");
+        o = put_num(o, (long long)r->body.len);
+        o = PUT_LIT(o, "\r\n");
+    }
+    o = PUT_LIT(o, "\r\n");
+    int rc;
+    if (h == small) {
+        if (send_body) o = put(o, r->body.p, r->body.len);
+        rc = out(out_ctx, h, (size_t)(o - h));
+    } else {
+        rc = out(out_ctx, h, (size_t)(o - h));
+        if (rc == 0 && send_body) rc = out(out_ctx, r->body.p, r->body.len);
+        free(h);
+    }
     return rc;
 }

@@ -292,6 +292,58 @@ static void test_response(void **state)
     resp_free(&r);
 }
 
+/* The exact bytes of a response: small ones in one write, large ones with
+ * the body separately; HEAD and 204 without a body; CR/LF dropped. */
+static void test_response_bytes(void **state)
+{
+    (void)state;
+    resp_t r;
+    resp_init(&r);
+    buf_t out;
+    buf_init(&out);
+    resp_set(&r, 200, "image/gif", "GIF", 3);
+    resp_header(&r, "Cache-Control", "no-store");
+    resp_header(&r, "X-A", "\r\nb\nc\r");
+    assert_int_equal(resp_send(&r, NULL, collect_out, &out), 0);
+    assert_string_equal(out.p, "Status: 200 OK\r\nContent-Type: image/gif\r\nCache-Control: no-store\r\n"
+                               "X-A: bc\r\nX-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n"
+                               "Referrer-Policy: strict-origin-when-cross-origin\r\n"
+                               "Content-Length: 3\r\n\r\nGIF");
+    assert_int_equal(resp_send(&r, NULL, collect_out, &out), 0);      /* sent once */
+    assert_int_equal(out.len, strlen(out.p));
+    size_t once = out.len;
+    assert_int_equal(out.len, once);
+    resp_reset(&r);
+    buf_reset(&out);
+    resp_set(&r, 204, NULL, NULL, 0);
+    resp_send(&r, NULL, collect_out, &out);
+    assert_string_equal(out.p, "Status: 204 No Content\r\nX-Frame-Options: DENY\r\n"
+                               "X-Content-Type-Options: nosniff\r\n"
+                               "Referrer-Policy: strict-origin-when-cross-origin\r\n\r\n");
+    resp_reset(&r);
+    buf_reset(&out);
+    static char big[5000];
+    memset(big, 'x', sizeof big);
+    resp_set(&r, 599, "text/plain", big, sizeof big);
+    resp_send(&r, NULL, collect_out, &out);
+    assert_non_null(strstr(out.p, "Status: 599 Status\r\n"));
+    assert_non_null(strstr(out.p, "Content-Length: 5000\r\n\r\nxxx"));
+    assert_int_equal(out.len, (size_t)(strstr(out.p, "\r\n\r\n") - out.p) + 4 + sizeof big);
+    arena_t a = { 0 };
+    req_t q;
+    const char *e[] = { "REQUEST_METHOD", "HEAD", "REQUEST_URI", "/", NULL };
+    req_init(&q, &a, env_of, e);
+    resp_reset(&r);
+    buf_reset(&out);
+    resp_set(&r, 200, "image/gif", "GIF", 3);
+    resp_send(&r, &q, collect_out, &out);
+    assert_non_null(strstr(out.p, "Content-Length: 3\r\n\r\n"));
+    assert_int_equal(out.p[out.len - 1], '\n');
+    arena_free(&a);
+    buf_free(&out);
+    resp_free(&r);
+}
+
 static void test_origin_host(void **state)
 {
     (void)state;
@@ -312,7 +364,7 @@ int main(void)
         cmocka_unit_test(test_config_values), cmocka_unit_test(test_router),
         cmocka_unit_test(test_config_file_and_env),
         cmocka_unit_test(test_response),     cmocka_unit_test(test_origin_host),
-        cmocka_unit_test(test_env_index),
+        cmocka_unit_test(test_env_index),    cmocka_unit_test(test_response_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
