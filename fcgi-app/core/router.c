@@ -50,9 +50,26 @@ static int ncaptures(const char *pat)
     return n;
 }
 
+/* The last answer, per process: the result depends only on the (static)
+ * table, the method bit and the path, and one path (/b.gif) dominates the
+ * traffic, so a repeat costs a string compare instead of matching every
+ * pattern. Captures are still stored by match(). */
+static struct {
+    const route_t *table, *best;
+    size_t n;
+    unsigned bit;
+    char path[64];
+} last;
+
 router_result_t router_match(const route_t *table, size_t n, req_t *req, const route_t **out)
 {
     unsigned bit = router_method_bit(req->method);
+    if (last.best && last.table == table && last.n == n && last.bit == bit &&
+        strcmp(last.path, req->path) == 0) {
+        match(last.best->pattern, req->path, req, 1);
+        *out = last.best;
+        return ROUTER_FOUND;
+    }
     const route_t *best = NULL;
     int path_known = 0;
     for (size_t i = 0; i < n; i++) {
@@ -64,5 +81,13 @@ router_result_t router_match(const route_t *table, size_t n, req_t *req, const r
     if (!best) return path_known ? ROUTER_BAD_METHOD : ROUTER_NOT_FOUND;
     match(best->pattern, req->path, req, 1);
     *out = best;
+    size_t pl = strlen(req->path);
+    if (pl < sizeof last.path) {
+        last.table = table;
+        last.n = n;
+        last.bit = bit;
+        last.best = best;
+        memcpy(last.path, req->path, pl + 1);
+    }
     return ROUTER_FOUND;
 }
