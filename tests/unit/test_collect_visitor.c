@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <string.h>
+#include <time.h>
 #include "collect/cache.h"
 #include "collect/geo.h"
 #include "collect/visitor.h"
@@ -149,6 +150,22 @@ static void day_key_values(void **st)
     assert_string_equal(d, "2023-12-31");
     visitor_date(1704067200000LL, d);
     assert_string_equal(d, "2024-01-01");
+    /* the hand-made formatter agrees with gmtime + strftime everywhere:
+     * every day boundary from 1969 to 2101 (leap years, 2000, 2100) */
+    for (long long day = -400; day < 48000; day++) {
+        for (int k = 0; k < 3; k++) {
+            long long ms = day * 86400000LL + (k == 0 ? 0 : k == 1 ? 86399999LL : 43200123LL);
+            char want[11];
+            time_t t = (time_t)(ms / 1000);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(want, sizeof want, "%Y-%m-%d", &tm);
+            visitor_date(ms, d);
+            assert_string_equal(d, want);
+        }
+    }
+    visitor_date(-1, d);
+    assert_string_equal(d, "1970-01-01");
 }
 
 int main(void)
