@@ -74,10 +74,12 @@ static const char *db_lookup(arena_t *a, const char *ip)
 
 const char *geo_country(const req_t *req, const char *ip)
 {
-    const char *c = geo_from_headers(req->arena, cfg->behind_cloudflare, cfg->trust_geo_headers,
-                                     req_header(req, "CF-IPCountry"),
-                                     req_header(req, "CloudFront-Viewer-Country"),
-                                     req_header(req, "X-Country-Code"),
+    /* headers the configuration does not trust are not even looked up */
+    int cf = cfg->behind_cloudflare, geo = cfg->trust_geo_headers;
+    const char *c = geo_from_headers(req->arena, cf, geo,
+                                     cf ? req_header(req, "CF-IPCountry") : NULL,
+                                     geo ? req_header(req, "CloudFront-Viewer-Country") : NULL,
+                                     geo ? req_header(req, "X-Country-Code") : NULL,
                                      req_env(req, "GEOIP_COUNTRY_CODE"),
                                      req_env(req, "MM_COUNTRY_CODE"));
     if (c) return c;

@@ -56,9 +56,11 @@ void collect_client(req_t *req, collect_client_t *c)
 {
     memset(c, 0, sizeof *c);
     c->now_ms = wall_ms();
-    c->ip = visitor_client_ip(req->arena, cfg->behind_cloudflare, cfg->trust_proxy,
-                              req_header(req, "CF-Connecting-IP"),
-                              req_header(req, "X-Forwarded-For"), req_header(req, "X-Real-IP"),
+    /* headers the configuration does not trust are not even looked up */
+    int cf = cfg->behind_cloudflare, proxy = cfg->trust_proxy;
+    const char *xff = proxy ? req_header(req, "X-Forwarded-For") : NULL;
+    c->ip = visitor_client_ip(req->arena, cf, proxy, cf ? req_header(req, "CF-Connecting-IP") : NULL,
+                              xff, proxy && !(xff && *xff) ? req_header(req, "X-Real-IP") : NULL,
                               req_env(req, "REMOTE_ADDR"));
     c->ip_known = strcmp(c->ip, "unknown") != 0;
     /* "unknown" is one shared rate-limit bucket (§2.4), so it is hashed
