@@ -79,9 +79,19 @@ int spool_type_valid(const char *type)
 int spool_format_prefix(char *out, size_t outsz, const char *type, long long arrival_us)
 {
     if (!spool_type_valid(type) || arrival_us < 0) return SPOOL_EINVAL;
-    int n = snprintf(out, outsz, "%s\t%lld\t", type, arrival_us);
-    if (n < 0 || (size_t)n >= outsz) return SPOOL_EINVAL;
-    return n;
+    /* by hand: snprintf was most of an append's instructions */
+    char digits[24];
+    size_t nd = sizeof digits, tl = strlen(type);
+    unsigned long long u = (unsigned long long)arrival_us;
+    do digits[--nd] = (char)('0' + u % 10); while (u /= 10);
+    size_t n = tl + 1 + (sizeof digits - nd) + 1;
+    if (n >= outsz) return SPOOL_EINVAL;
+    memcpy(out, type, tl);
+    out[tl] = '\t';
+    memcpy(out + tl + 1, digits + nd, sizeof digits - nd);
+    out[n - 1] = '\t';
+    out[n] = '\0';
+    return (int)n;
 }
 
 int spool_parse_line(const char *line, size_t len,
