@@ -9,9 +9,36 @@
 #include "collect/decode.h"
 #include "collect/referrer.h"
 
-static const char *q(req_t *req, const char *name, size_t *len)
+/* The parameters read, found in ONE pass over the query (first occurrence
+ * wins, names compared as C strings, as req_query_pair does); a lookup per
+ * name scanned the pairs sixteen times. */
+enum { Q_P, Q_S, Q_V, Q_SID, Q_SW, Q_SH, Q_REF, Q_PWA, Q_CK, Q_UC, Q_US, Q_UM, Q_UCT, Q_UT,
+       Q_TOK, Q_N };
+static const char *const qname[Q_N] = { "p", "s", "_v", "sid", "sw", "sh", "ref", "pwa", "ck",
+                                        "uc", "us", "um", "uct", "ut", "tok" };
+
+typedef struct qset {
+    const http_pair_t *v[Q_N];
+} qset_t;
+
+static void q_collect(req_t *req, qset_t *qs)
 {
-    const http_pair_t *p = req_query_pair(req, name);
+    const http_pair_t *pairs;
+    size_t n = req_query_all(req, &pairs);
+    memset(qs, 0, sizeof *qs);
+    for (size_t i = 0; i < n; i++) {
+        const char *nm = pairs[i].name;
+        for (int k = 0; k < Q_N; k++)
+            if (!qs->v[k] && nm[0] == qname[k][0] && strcmp(nm, qname[k]) == 0) {
+                qs->v[k] = &pairs[i];
+                break;
+            }
+    }
+}
+
+static const char *qv(const qset_t *qs, int k, size_t *len)
+{
+    const http_pair_t *p = qs->v[k];
     if (!p) return NULL;
     if (len) *len = p->value_len;
     return p->value;
@@ -23,15 +50,17 @@ void beacon_parse(req_t *req, beacon_params_t *out)
     size_t n;
     const char *v;
     memset(out, 0, sizeof *out);
+    qset_t qs;
+    q_collect(req, &qs);
 
-    if ((v = q(req, "p", &n)) != NULL) {
+    if ((v = qv(&qs, Q_P, &n)) != NULL) {
         size_t pl;
         out->path = dec_path(a, dec_plus_fix(a, v, n), n, &pl);
     }
-    out->site_id = dec_site_id(q(req, "s", NULL));
+    out->site_id = dec_site_id(qv(&qs, Q_S, NULL));
 
     out->score_interaction = -1;
-    v = q(req, "_v", NULL);
+    v = qv(&qs, Q_V, NULL);
     if (v && strcmp(v, "spa") == 0) {
         out->v_valid = 1;
         out->is_spa = 1;
@@ -46,10 +75,10 @@ void beacon_parse(req_t *req, beacon_params_t *out)
             }
         }
     }
-    if ((v = q(req, "sid", &n)) != NULL && dec_sid_valid(v, n)) out->sid = v;
+    if ((v = qv(&qs, Q_SID, &n)) != NULL && dec_sid_valid(v, n)) out->sid = v;
 
-    out->sw = q(req, "sw", NULL);
-    out->sh = q(req, "sh", NULL);
+    out->sw = qv(&qs, Q_SW, NULL);
+    out->sh = qv(&qs, Q_SH, NULL);
     long long w, h;
     if (dec_lint(out->sw, &w) == 0 && w >= 1 && w <= 10000) {
         out->has_w = 1;
@@ -63,7 +92,7 @@ void beacon_parse(req_t *req, beacon_params_t *out)
     }
 
     out->referrer = REF_DIRECT;
-    if ((v = q(req, "ref", &n)) != NULL) {
+    if ((v = qv(&qs, Q_REF, &n)) != NULL) {
         unsigned char *bin = arena_alloc(a, n * 3 / 4 + 4);
         size_t bl;
         if (dec_b64_forgiving(dec_plus_fix(a, v, n), n, bin, &bl) == 0) {
@@ -73,18 +102,18 @@ void beacon_parse(req_t *req, beacon_params_t *out)
     }
     out->referrer_type = ref_type(out->referrer);
 
-    v = q(req, "pwa", NULL);
+    v = qv(&qs, Q_PWA, NULL);
     out->is_pwa = v && strcmp(v, "1") == 0;
-    v = q(req, "ck", NULL);
+    v = qv(&qs, Q_CK, NULL);
     out->cookie_mode = v && strcmp(v, "1") == 0;
 
-    if ((v = q(req, "uc", &n)) != NULL) out->utm_campaign = dec_utm(a, v, n);
-    out->utm_raw[0] = q(req, "us", NULL);
-    out->utm_raw[1] = q(req, "um", NULL);
-    out->utm_raw[2] = q(req, "uc", NULL);
-    out->utm_raw[3] = q(req, "uct", NULL);
-    out->utm_raw[4] = q(req, "ut", NULL);
-    out->tok = q(req, "tok", NULL);
+    if ((v = qv(&qs, Q_UC, &n)) != NULL) out->utm_campaign = dec_utm(a, v, n);
+    out->utm_raw[0] = qv(&qs, Q_US, NULL);
+    out->utm_raw[1] = qv(&qs, Q_UM, NULL);
+    out->utm_raw[2] = qv(&qs, Q_UC, NULL);
+    out->utm_raw[3] = qv(&qs, Q_UCT, NULL);
+    out->utm_raw[4] = qv(&qs, Q_UT, NULL);
+    out->tok = qv(&qs, Q_TOK, NULL);
 }
 
 void beacon_utm(arena_t *a, const beacon_params_t *p, const char *utm[5])

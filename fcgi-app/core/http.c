@@ -244,6 +244,13 @@ const http_pair_t *req_query_pair(req_t *r, const char *name)
     return NULL;
 }
 
+size_t req_query_all(req_t *r, const http_pair_t **pairs)
+{
+    parse_query_once(r);
+    *pairs = r->query;
+    return r->nquery;
+}
+
 const char *req_query(req_t *r, const char *name)
 {
     const http_pair_t *p = req_query_pair(r, name);

@@ -79,6 +79,9 @@ const char *req_header(const req_t *r, const char *name);
 /* First query value for `name` (decoded), NULL if absent. */
 const char *req_query(req_t *r, const char *name);
 const http_pair_t *req_query_pair(req_t *r, const char *name);
+/* All query pairs in order (parsed once); returns their number. For a
+ * handler that reads many parameters in one pass. */
+size_t req_query_all(req_t *r, const http_pair_t **pairs);
 const char *req_cookie(req_t *r, const char *name);
 const char *req_param(const req_t *r, int i);  /* route capture i or NULL */
 /* Read the body now (once), at most `max` bytes: 0, or 413 when the
