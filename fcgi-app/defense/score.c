@@ -1,16 +1,18 @@
 /* score: see score.h. The request-time half is a straight transcription of
- * spec/20 §5.2; the ship-time half is one Lua script per record so that the
- * burst counter, the bot-IP lookup and the correlator print (whose "tainted"
- * flag depends on that lookup) happen atomically and in arrival order within
- * a single pipelined exchange. */
+ * spec/20 §5.2; the ship-time half aggregates a batch in C and sends plain
+ * pipelined commands (one INCRBY per distinct IP, one MGET for every IP's
+ * bot-IP tiers, one ZADD per print set), so the burst counter, the bot-IP
+ * lookup and the correlator prints cost Redis a few commands per distinct
+ * address instead of a script call's worth per record ("ship time" below). */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gcrypt.h>
+#include <stdint.h>
 #include <json-c/json.h>
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "defense/score.h"
@@ -323,187 +325,430 @@ int score_from_detail(const char *json, size_t len, score_t *out)
 
 /* ------------------------------------------------------------- ship time */
 
-/* One script call per batch, not per record: Redis spends most of a small
- * script's time entering and leaving Lua (about 40 us a call here), so a
- * per-record script cost more Redis CPU than the beacons' own counters. The
- * script walks the records in arrival order, so counters advance exactly as
- * they would one request at a time; the per-group housekeeping (TTLs, meta,
- * caps, the active-group index) is done once per group per batch. A script
- * rather than plain pipelined calls because the print's "tainted" flag
- * depends on the bot-IP lookup's answer within the same exchange.
- *
- * ARGV: 1 key prefix, 2 burst window ms, 3 print TTL s, 4 per-group member
- *       cap, 5 active-group cap, 6 record count, then per record:
- *       mode (b = increment, e = read), ts ms, ip hash, visitor id,
- *       gid ("" = no print), meta.
- * Returns {count_1, botip_points_1, count_2, botip_points_2, ...}.
- * Keys are built inside the script (one Redis, not a cluster). */
-static const char ship_lua[] =
-    "local pf, win = ARGV[1], ARGV[2]\n"
-    "local ttl, cap, gcap = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "local n = tonumber(ARGV[6])\n"
-    "local out, groups, order = {}, {}, {}\n"
-    "for i = 0, n - 1 do\n"
-    "  local b = 7 + i * 6\n"
-    "  local ts, ip, gid = ARGV[b + 1], ARGV[b + 2], ARGV[b + 4]\n"
-    "  local bk = pf .. 'burst:' .. ip\n"
-    "  local c\n"
-    "  if ARGV[b] == 'b' then\n"
-    "    redis.call('SET', bk, 0, 'NX', 'PX', win)\n"
-    "    c = redis.call('INCR', bk)\n"
-    "  else\n"
-    "    c = tonumber(redis.call('GET', bk) or '0') or 0\n"
-    "  end\n"
-    "  local t = redis.call('MGET', pf .. 'botip:c:' .. ip, pf .. 'botip:s:' .. ip)\n"
-    "  local p = 0\n"
-    "  if t[1] then p = 50 elseif t[2] then p = 20 end\n"
-    "  out[#out + 1] = c\n"
-    "  out[#out + 1] = p\n"
-    "  if gid ~= '' then\n"
-    "    redis.call('ZADD', pf .. 'corr:ip:' .. gid, ts, ip)\n"
-    "    redis.call('ZADD', pf .. 'corr:vid:' .. gid, ts, ARGV[b + 3])\n"
-    "    if p >= 50 then redis.call('ZADD', pf .. 'corr:taint:' .. gid, ts, ip) end\n"
-    "    if not groups[gid] then order[#order + 1] = gid end\n"
-    "    groups[gid] = {ts, ARGV[b + 5]}\n"
-    "  end\n"
-    "end\n"
-    "for _, gid in ipairs(order) do\n"
-    "  local g = groups[gid]\n"
-    "  for _, k in ipairs({'ip', 'vid'}) do\n"
-    "    local key = pf .. 'corr:' .. k .. ':' .. gid\n"
-    "    redis.call('EXPIRE', key, ttl)\n"
-    "    if redis.call('ZCARD', key) > cap then redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1) end\n"
-    "  end\n"
-    "  redis.call('EXPIRE', pf .. 'corr:taint:' .. gid, ttl)\n"
-    "  redis.call('SET', pf .. 'corr:meta:' .. gid, g[2], 'EX', ttl)\n"
-    "  redis.call('ZADD', pf .. 'corr:groups', g[1], gid)\n"
-    "end\n"
-    "if #order > 0 then\n"
-    "  local gk = pf .. 'corr:groups'\n"
-    "  redis.call('EXPIRE', gk, ttl)\n"
-    "  if redis.call('ZCARD', gk) > gcap then redis.call('ZREMRANGEBYRANK', gk, 0, -gcap - 1) end\n"
-    "end\n"
-    "return out\n";
+/* No script: Redis spent about 15 us per record inside the former ship
+ * script (each redis.call from Lua costs more than a pipelined command),
+ * more than the beacons' own counters. The batch is aggregated in C instead
+ * and sent as plain pipelined commands:
+ *   per distinct IP with beacons   INCRBY burst:<ip> <beacons>, PEXPIRE NX
+ *   all distinct IPs               one MGET of botip:c:<ip> botip:s:<ip> ...
+ *   IPs with events only           one MGET of their burst:<ip>
+ *   per print group                one ZADD per set with all its members,
+ *                                  EXPIRE, cap, meta; one ZADD corr:groups
+ * Arrival order still holds: the k-th beacon of an IP in the batch saw the
+ * count (total - beacons + k), an event the count before it plus the
+ * beacons of its IP that arrived earlier in the batch - what one INCR per
+ * beacon in arrival order gives. INCRBY and PEXPIRE NX (a fixed window from
+ * the first increment) keep burst:<ip> exactly as SET NX PX + INCR did.
+ * A print's "tainted" entry needs the bot-IP answer of the same exchange,
+ * so apply() sends those (rare) few ZADDs in a second small exchange. */
 
-#define CORR_MEMBER_CAP "5000"
-#define CORR_GROUP_CAP "100000"
-#define SHIP_FIELDS 6
+#define CORR_MEMBER_CAP 5000
+#define CORR_GROUP_CAP 100000
 
-static char ship_sha[41];
+/* Distinct strings of a batch in first-seen order: open addressing over
+ * indices (slot = index + 1, 0 = empty). */
+typedef struct uniq {
+    const char **keys;
+    size_t n;
+    size_t *slot;
+    size_t mask;
+} uniq_t;
 
-static const char *ship_script_sha(void)
+static int uniq_init(uniq_t *u, size_t max)
 {
-    if (!ship_sha[0]) {
-        unsigned char d[20];
-        gcry_md_hash_buffer(GCRY_MD_SHA1, d, ship_lua, sizeof ship_lua - 1);
-        for (int i = 0; i < 20; i++)
-            snprintf(ship_sha + 2 * i, 3, "%02x", d[i]);
+    size_t cap = 16;
+    while (cap < 2 * max)
+        cap *= 2;
+    u->n = 0;
+    u->mask = cap - 1;
+    u->keys = calloc(max ? max : 1, sizeof *u->keys);
+    u->slot = calloc(cap, sizeof *u->slot);
+    if (!u->keys || !u->slot) {
+        free(u->keys);
+        free(u->slot);
+        u->keys = NULL;
+        u->slot = NULL;
+        return -1;
     }
-    return ship_sha;
+    return 0;
+}
+
+static void uniq_free(uniq_t *u)
+{
+    free(u->keys);
+    free(u->slot);
+}
+
+/* Index of k (added when new). The caller never adds more than max keys. */
+static size_t uniq_add(uniq_t *u, const char *k)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    for (size_t s = (size_t)h & u->mask;; s = (s + 1) & u->mask) {
+        if (!u->slot[s]) {
+            u->keys[u->n] = k;
+            u->slot[s] = ++u->n;
+            return u->n - 1;
+        }
+        if (strcmp(u->keys[u->slot[s] - 1], k) == 0)
+            return u->slot[s] - 1;
+    }
+}
+
+/* The batch's distinct IPs; the same for queue and apply (same records,
+ * same order), so apply finds the replies where queue put them. */
+typedef struct ship_plan {
+    uniq_t ips;
+    size_t *rec_ip;             /* per record: IP index, or SIZE_MAX */
+    size_t *beacons;            /* per IP: beacons in the batch */
+    size_t nev_only;            /* IPs with events only */
+} ship_plan_t;
+
+static void plan_free(ship_plan_t *p)
+{
+    uniq_free(&p->ips);
+    free(p->rec_ip);
+    free(p->beacons);
+}
+
+static int plan_make(const score_ship_rec_t *recs, size_t n, ship_plan_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->rec_ip = malloc((n ? n : 1) * sizeof *p->rec_ip);
+    p->beacons = calloc(n ? n : 1, sizeof *p->beacons);
+    if (!p->rec_ip || !p->beacons || uniq_init(&p->ips, n) != 0) {
+        free(p->rec_ip);
+        free(p->beacons);
+        memset(p, 0, sizeof *p);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        p->rec_ip[i] = SIZE_MAX;
+        if (!recs[i].ip_hash || !*recs[i].ip_hash)
+            continue;
+        size_t k = uniq_add(&p->ips, recs[i].ip_hash);
+        p->rec_ip[i] = k;
+        p->beacons[k] += recs[i].kind == SCORE_KIND_BEACON;
+    }
+    for (size_t k = 0; k < p->ips.n; k++)
+        p->nev_only += p->beacons[k] == 0;
+    return 0;
+}
+
+/* Keys are built in C (one Redis, not a cluster), into a reused buffer. */
+static const char *key_of(buf_t *b, const char *a, const char *c)
+{
+    b->len = 0;
+    buf_puts(b, kv_prefix ? kv_prefix : "");
+    buf_puts(b, a);
+    buf_puts(b, c);
+    buf_putc(b, '\0');
+    return b->p;
+}
+
+/* One MGET over every IP: per IP `botip:c:<ip> botip:s:<ip>`, or (events
+ * only) `burst:<ip>` for the IPs with no beacon in the batch. */
+static int queue_mget(const ship_plan_t *p, int botip)
+{
+    size_t nk = botip ? 2 * p->ips.n : p->nev_only, a = 0;
+    char **keys = calloc(nk + 1, sizeof *keys);
+    const char **argv = calloc(nk + 1, sizeof *argv);
+    size_t *lens = calloc(nk + 1, sizeof *lens);
+    int rc = -1;
+    if (!keys || !argv || !lens)
+        goto out;
+    argv[0] = "MGET";
+    lens[0] = 4;
+    const char *pf = kv_prefix ? kv_prefix : "";
+    for (size_t k = 0; k < p->ips.n; k++) {
+        const char *ip = p->ips.keys[k];
+        if (botip) {
+            if (asprintf(&keys[a++], "%sbotip:c:%s", pf, ip) < 0 ||
+                asprintf(&keys[a++], "%sbotip:s:%s", pf, ip) < 0)
+                goto out;
+        } else if (!p->beacons[k] && asprintf(&keys[a++], "%sburst:%s", pf, ip) < 0) {
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < a; i++) {
+        argv[i + 1] = keys[i];
+        lens[i + 1] = strlen(keys[i]);
+    }
+    rc = kv_pipe_argv((int)(a + 1), argv, lens);
+out:
+    for (size_t i = 0; keys && i < nk; i++)
+        free(keys[i]);
+    free(keys);
+    free(argv);
+    free(lens);
+    return rc;
+}
+
+/* A print group's members in arrival order (ZADD keeps the last score of a
+ * member named twice, as one ZADD per record did). */
+typedef struct print_grp {
+    char gid[CORR_GID_LEN + 1];
+    const char *meta_site, *meta_fp;
+    long long last_ts;
+    size_t first, count;        /* members in order[first .. first+count) */
+} print_grp_t;
+
+static int argv_push(const char ***argv, size_t **lens, size_t *n, size_t *cap, const char *s)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        const char **na = realloc(*argv, nc * sizeof *na);
+        if (!na)
+            return -1;
+        *argv = na;
+        size_t *nl = realloc(*lens, nc * sizeof *nl);
+        if (!nl)
+            return -1;
+        *lens = nl;
+        *cap = nc;
+    }
+    (*argv)[*n] = s;
+    (*lens)[*n] = strlen(s);
+    (*n)++;
+    return 0;
+}
+
+/* Queue the print commands of the batch; returns the number queued. */
+static size_t queue_prints(const score_ship_rec_t *recs, size_t n)
+{
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++)
+        np += recs[i].kind == SCORE_KIND_BEACON && recs[i].fp_key && recs[i].site_id &&
+              recs[i].ip_hash && *recs[i].ip_hash;
+    if (!np)
+        return 0;
+    char (*gid)[CORR_GID_LEN + 1] = calloc(np, sizeof *gid);
+    char (*ts)[24] = calloc(np, sizeof *ts);
+    size_t *rec = calloc(np, sizeof *rec), *grp_of = calloc(np, sizeof *grp_of);
+    size_t *order = calloc(np, sizeof *order);
+    print_grp_t *g = calloc(np, sizeof *g);
+    const char **argv = NULL;
+    size_t *lens = NULL, argc = 0, cap = 0, q = 0;
+    char (*num)[24] = NULL;
+    buf_t kb;
+    uniq_t u = { 0 };
+    buf_init(&kb);
+    if (!gid || !ts || !rec || !grp_of || !order || !g || uniq_init(&u, np) != 0)
+        goto out;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        const score_ship_rec_t *r = &recs[i];
+        if (!(r->kind == SCORE_KIND_BEACON && r->fp_key && r->site_id && r->ip_hash && *r->ip_hash))
+            continue;
+        correlator_gid(r->site_id, r->fp_key, gid[j]);
+        snprintf(ts[j], sizeof ts[j], "%lld", r->ts_ms);
+        rec[j] = i;
+        size_t k = uniq_add(&u, gid[j]);
+        grp_of[j] = k;
+        if (g[k].count == 0) {
+            memcpy(g[k].gid, gid[j], sizeof g[k].gid);
+            g[k].meta_site = r->site_id;
+        }
+        g[k].meta_fp = r->fp_key;           /* the last print's, as before */
+        g[k].meta_site = r->site_id;
+        g[k].last_ts = r->ts_ms;
+        g[k].count++;
+        j++;
+    }
+    /* counting sort of the prints by group, arrival order within a group */
+    for (size_t k = 0, at = 0; k < u.n; k++) {
+        g[k].first = at;
+        at += g[k].count;
+        g[k].count = 0;
+    }
+    for (j = 0; j < np; j++) {
+        print_grp_t *x = &g[grp_of[j]];
+        order[x->first + x->count++] = j;
+    }
+    num = calloc(u.n + 1, sizeof *num);
+    if (!num)
+        goto out;
+    const char *pf = kv_prefix ? kv_prefix : "";
+    char ttl[16], capm[16], capg[16];
+    snprintf(ttl, sizeof ttl, "%d", CORR_KEY_TTL_S);
+    snprintf(capm, sizeof capm, "%d", -CORR_MEMBER_CAP - 1);
+    snprintf(capg, sizeof capg, "%d", -CORR_GROUP_CAP - 1);
+    for (size_t k = 0; k < u.n; k++) {
+        static const char *sets[2] = { "corr:ip:", "corr:vid:" };
+        for (int s = 0; s < 2; s++) {
+            const char *key = key_of(&kb, sets[s], g[k].gid);
+            argc = 0;
+            if (argv_push(&argv, &lens, &argc, &cap, "ZADD") || argv_push(&argv, &lens, &argc, &cap, key))
+                goto out;
+            for (size_t m = 0; m < g[k].count; m++) {
+                const score_ship_rec_t *r = &recs[rec[order[g[k].first + m]]];
+                if (argv_push(&argv, &lens, &argc, &cap, ts[order[g[k].first + m]]) ||
+                    argv_push(&argv, &lens, &argc, &cap, s ? (r->visitor_id ? r->visitor_id : "") : r->ip_hash))
+                    goto out;
+            }
+            if (kv_pipe_argv((int)argc, argv, lens) == 0)
+                q++;
+            if (kv_pipe("EXPIRE %s %s", key, ttl) == 0)
+                q++;
+            if (kv_pipe("ZREMRANGEBYRANK %s 0 %s", key, capm) == 0)
+                q++;
+        }
+        if (kv_pipe("SET %scorr:meta:%s %s||%s EX %s", pf, g[k].gid, g[k].meta_site, g[k].meta_fp, ttl) == 0)
+            q++;
+    }
+    const char *gk = key_of(&kb, "corr:groups", "");
+    argc = 0;
+    if (argv_push(&argv, &lens, &argc, &cap, "ZADD") || argv_push(&argv, &lens, &argc, &cap, gk))
+        goto out;
+    for (size_t k = 0; k < u.n; k++) {
+        snprintf(num[k], sizeof num[k], "%lld", g[k].last_ts);
+        if (argv_push(&argv, &lens, &argc, &cap, num[k]) ||
+            argv_push(&argv, &lens, &argc, &cap, g[k].gid))
+            goto out;
+    }
+    if (kv_pipe_argv((int)argc, argv, lens) == 0)
+        q++;
+    if (kv_pipe("EXPIRE %s %s", gk, ttl) == 0)
+        q++;
+    if (kv_pipe("ZREMRANGEBYRANK %s 0 %s", gk, capg) == 0)
+        q++;
+out:
+    if (u.slot)
+        uniq_free(&u);
+    buf_free(&kb);
+    free(num);
+    free(argv);
+    free(lens);
+    free(g);
+    free(order);
+    free(grp_of);
+    free(rec);
+    free(ts);
+    free(gid);
+    return q;
+}
+
+static int has_print(const score_ship_rec_t *r)
+{
+    return r->kind == SCORE_KIND_BEACON && r->fp_key && r->site_id && r->ip_hash && *r->ip_hash;
+}
+
+/* Replies of the decision part (before the prints' replies). */
+static size_t plan_replies(const ship_plan_t *p)
+{
+    size_t q = 1 + (p->nev_only > 0);
+    for (size_t k = 0; k < p->ips.n; k++)
+        q += p->beacons[k] ? 2 : 0;
+    return q;
 }
 
 size_t score_ship_queue(const score_ship_rec_t *recs, size_t n)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += recs[i].ip_hash && *recs[i].ip_hash;
-    if (!k)
+    ship_plan_t p;
+    if (plan_make(recs, n, &p) != 0)
         return 0;
-    size_t argc = 9 + SHIP_FIELDS * k, a = 0;
-    const char **argv = calloc(argc, sizeof *argv);
-    size_t *lens = calloc(argc, sizeof *lens);
-    /* per record: ts text, gid, meta live here until the command is queued */
-    char (*ts)[24] = calloc(k, sizeof *ts);
-    char (*gid)[CORR_GID_LEN + 1] = calloc(k, sizeof *gid);
-    char **meta = calloc(k, sizeof *meta);
-    char cnt[24];
     size_t q = 0;
-    if (!argv || !lens || !ts || !gid || !meta)
-        goto out;
-    /* Loading first makes EVALSHA safe after a Redis restart or SCRIPT
-     * FLUSH: the server runs the pipeline in order. */
-    const char *la[3] = { "SCRIPT", "LOAD", ship_lua };
-    size_t ll[3] = { 6, 4, sizeof ship_lua - 1 };
-    if (kv_pipe_argv(3, la, ll) != 0)
-        goto out;
-    q++;
-    snprintf(cnt, sizeof cnt, "%zu", k);
-    argv[a++] = "EVALSHA";
-    argv[a++] = ship_script_sha();
-    argv[a++] = "0";
-    argv[a++] = kv_prefix ? kv_prefix : "";
-    argv[a++] = "300000";
-    argv[a++] = "1500";
-    argv[a++] = CORR_MEMBER_CAP;
-    argv[a++] = CORR_GROUP_CAP;
-    argv[a++] = cnt;
-    argc = a + SHIP_FIELDS * k;
-    size_t j = 0;
+    if (p.ips.n) {
+        buf_t kb;
+        buf_init(&kb);
+        for (size_t k = 0; k < p.ips.n; k++) {
+            if (!p.beacons[k])
+                continue;
+            const char *key = key_of(&kb, "burst:", p.ips.keys[k]);
+            q += kv_pipe("INCRBY %s %lld", key, (long long)p.beacons[k]) == 0;
+            q += kv_pipe("PEXPIRE %s %ld NX", key, SCORE_BURST_WINDOW_MS) == 0;
+        }
+        buf_free(&kb);
+        q += queue_mget(&p, 1) == 0;
+        if (p.nev_only)
+            q += queue_mget(&p, 0) == 0;
+        q += queue_prints(recs, n);
+    }
+    plan_free(&p);
+    return q;
+}
+
+/* Tainted prints: the IP is a confirmed bot (bot_ip 50). One small
+ * exchange, only for batches that hold such a print. */
+static void record_taints(const score_ship_rec_t *recs, size_t n)
+{
+    size_t q = 0;
+    const char *pf = kv_prefix ? kv_prefix : "";
     for (size_t i = 0; i < n; i++) {
         const score_ship_rec_t *r = &recs[i];
-        if (!r->ip_hash || !*r->ip_hash)
+        if (!has_print(r) || r->score.bot_ip < 50)
             continue;
-        int print = r->kind == SCORE_KIND_BEACON && r->fp_key && r->site_id;
-        if (print) {
-            correlator_gid(r->site_id, r->fp_key, gid[j]);
-            size_t ml = strlen(r->site_id) + strlen(r->fp_key) + 3;
-            meta[j] = malloc(ml);
-            if (meta[j])
-                snprintf(meta[j], ml, "%s||%s", r->site_id, r->fp_key);
-            else
-                gid[j][0] = '\0';
-        }
-        snprintf(ts[j], sizeof ts[j], "%lld", r->ts_ms);
-        argv[a++] = r->kind == SCORE_KIND_BEACON ? "b" : "e";
-        argv[a++] = ts[j];
-        argv[a++] = r->ip_hash;
-        argv[a++] = r->visitor_id ? r->visitor_id : "";
-        argv[a++] = gid[j];
-        argv[a++] = meta[j] ? meta[j] : "";
-        j++;
+        char gid[CORR_GID_LEN + 1];
+        correlator_gid(r->site_id, r->fp_key, gid);
+        q += kv_pipe("ZADD %scorr:taint:%s %lld %s", pf, gid, r->ts_ms, r->ip_hash) == 0;
+        q += kv_pipe("EXPIRE %scorr:taint:%s %d", pf, gid, CORR_KEY_TTL_S) == 0;
     }
-    for (size_t i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    if (kv_pipe_argv((int)argc, argv, lens) == 0)
-        q++;
-out:
-    if (meta)
-        for (size_t i = 0; i < k; i++)
-            free(meta[i]);
-    free(meta);
-    free(gid);
-    free(ts);
-    free(lens);
-    free(argv);
-    return q;
+    for (size_t i = 0; i < q; i++)
+        kv_free(kv_pipe_read());
 }
 
 void score_ship_apply(score_ship_rec_t *recs, size_t n, kv_reply_t *const *replies,
                       size_t nreplies)
 {
-    /* reply 0 is SCRIPT LOAD's, reply 1 the script's flat array */
-    const kv_reply_t *rep = nreplies >= 2 ? replies[1] : NULL;
-    int ok = rep && kv_type(rep) == KV_ARR;
-    if (rep && kv_type(rep) == KV_ERR)
-        log_warn(MOD, "ship script: %s", kv_str(rep));
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        score_ship_rec_t *r = &recs[i];
-        r->score.burst = 0;
-        r->score.bot_ip = 0;
-        if (r->ip_hash && *r->ip_hash) {
-            if (ok && 2 * j + 1 < kv_nelem(rep)) {
-                long long cnt = kv_int(kv_elem(rep, 2 * j));
-                long long pts = kv_int(kv_elem(rep, 2 * j + 1));
-                if (cnt > SCORE_BURST_LIMIT)
-                    r->score.burst = 25;
-                r->score.bot_ip = (int32_t)(pts == 50 || pts == 20 ? pts : 0);
-            }
-            j++;
+    ship_plan_t p;
+    int ok = plan_make(recs, n, &p) == 0;
+    size_t nips = ok ? p.ips.n : 0;
+    long long *before = calloc(nips ? nips : 1, sizeof *before);
+    long long *seen = calloc(nips ? nips : 1, sizeof *seen);
+    int *pts = calloc(nips ? nips : 1, sizeof *pts);
+    ok = ok && before && seen && pts && nips && replies && nreplies >= plan_replies(&p);
+    size_t r = 0;
+    for (size_t k = 0; ok && k < nips; k++) {
+        if (!p.beacons[k])
+            continue;
+        const kv_reply_t *c = replies[r];
+        r += 2;
+        if (!c || kv_type(c) != KV_INT) {
+            if (c && kv_type(c) == KV_ERR)
+                log_warn(MOD, "burst counter: %s", kv_str(c));
+            ok = 0;
+            break;
         }
-        r->total = score_total(&r->score);
-        r->discard = score_discard(&r->score);
+        before[k] = kv_int(c) - (long long)p.beacons[k];
     }
+    const kv_reply_t *m = ok ? replies[r++] : NULL;
+    if (ok && (!m || kv_type(m) != KV_ARR || kv_nelem(m) != 2 * nips))
+        ok = 0;
+    for (size_t k = 0; ok && k < nips; k++)
+        pts[k] = kv_type(kv_elem(m, 2 * k)) != KV_NIL ? 50
+               : kv_type(kv_elem(m, 2 * k + 1)) != KV_NIL ? 20 : 0;
+    if (ok && p.nev_only) {
+        const kv_reply_t *b = replies[r++];
+        if (!b || kv_type(b) != KV_ARR || kv_nelem(b) != p.nev_only)
+            ok = 0;
+        for (size_t k = 0, e = 0; ok && k < nips; k++)
+            if (!p.beacons[k])
+                before[k] = kv_int(kv_elem(b, e++));     /* nil: 0 */
+    }
+    int taints = 0;
+    for (size_t i = 0; i < n; i++) {
+        score_ship_rec_t *x = &recs[i];
+        x->score.burst = 0;
+        x->score.bot_ip = 0;
+        if (ok && p.rec_ip[i] != SIZE_MAX) {
+            size_t k = p.rec_ip[i];
+            if (x->kind == SCORE_KIND_BEACON)
+                seen[k]++;
+            if (before[k] + seen[k] > SCORE_BURST_LIMIT)
+                x->score.burst = 25;
+            x->score.bot_ip = pts[k];
+            taints |= pts[k] >= 50 && has_print(x);
+        }
+        x->total = score_total(&x->score);
+        x->discard = score_discard(&x->score);
+    }
+    if (taints)
+        record_taints(recs, n);
+    free(before);
+    free(seen);
+    free(pts);
+    plan_free(&p);
 }
 
 int score_ship_batch(score_ship_rec_t *recs, size_t n)

@@ -1,8 +1,8 @@
 /* test_score.c -- unit tests for defense/score (spec/20 §2, §5, §9.2, §9.3).
  *
  * Every signal is pinned at its boundaries; the ship-time half is driven
- * with hand-made Redis replies (what the ship script returns: {count,
- * bot-ip points}) so burst and bot-IP tiers are tested without a server. */
+ * with hand-made Redis replies (burst counters and bot-IP tiers in the order
+ * score_ship_queue() asks for them) so they are tested without a server. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -390,16 +390,32 @@ static void test_parse_int(void **state)
     assert_int_equal(score_parse_int(NULL, &v), -1);
 }
 
-/* ---- ship time, with replies shaped like the ship script's ---- */
+/* ---- ship time, with hand-made replies in the order score_ship_queue()
+ * sends its commands: per distinct IP with beacons INCRBY + PEXPIRE, one
+ * MGET of botip:c/botip:s per IP, one MGET of burst:<ip> for IPs with
+ * events only ---- */
 
-/* The script's flat reply {count, points, count, points, ...}. */
-static redisReply *flat(const long long *v, size_t n)
+static redisReply *rep_int(long long v)
 {
-    redisReply *r = calloc(1, sizeof *r), **e = calloc(n, sizeof *e);
+    redisReply *r = calloc(1, sizeof *r);
+    r->type = REDIS_REPLY_INTEGER;
+    r->integer = v;
+    return r;
+}
+
+/* Array of bulk strings; NULL entries are nil. */
+static redisReply *rarr(const char *const *v, size_t n)
+{
+    redisReply *r = calloc(1, sizeof *r), **e = calloc(n ? n : 1, sizeof *e);
     for (size_t i = 0; i < n; i++) {
         e[i] = calloc(1, sizeof **e);
-        e[i]->type = REDIS_REPLY_INTEGER;
-        e[i]->integer = v[i];
+        if (v[i]) {
+            e[i]->type = REDIS_REPLY_STRING;
+            e[i]->str = (char *)v[i];
+            e[i]->len = strlen(v[i]);
+        } else {
+            e[i]->type = REDIS_REPLY_NIL;
+        }
     }
     r->type = REDIS_REPLY_ARRAY;
     r->elements = n;
@@ -407,7 +423,7 @@ static redisReply *flat(const long long *v, size_t n)
     return r;
 }
 
-static void free_flat(redisReply *r)
+static void free_rep(redisReply *r)
 {
     if (!r)
         return;
@@ -417,56 +433,75 @@ static void free_flat(redisReply *r)
     free(r);
 }
 
+#define HA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HC "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define HD "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+
+static void ship_recs(score_ship_rec_t *r)
+{
+    memset(r, 0, 7 * sizeof *r);
+    /* arrival order: A event, A beacon, (no IP), A beacon, C beacon,
+     * D event (its IP sends no beacon in the batch), A event */
+    const char *ip[7] = { HA, HA, NULL, HA, HC, HD, HA };
+    const int ev[7] = { 1, 0, 0, 0, 0, 1, 1 };
+    for (int i = 0; i < 7; i++) {
+        r[i].kind = ev[i] ? SCORE_KIND_EVENTS : SCORE_KIND_BEACON;
+        r[i].ip_hash = ip[i];
+    }
+    r[5].score.pow = 50;
+    r[5].score.pow_result = SCORE_POW_MISSING;
+}
+
 static void test_ship_apply(void **state)
 {
     (void)state;
-    const char *h = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    score_ship_rec_t r[6];
-    memset(r, 0, sizeof r);
-    for (int i = 0; i < 6; i++) {
-        r[i].kind = SCORE_KIND_BEACON;
-        r[i].ip_hash = h;
-    }
-    r[2].ip_hash = NULL;                /* no IP hash: untouched, takes no reply slot */
-    r[4].score.pow = 50;
-    r[4].score.pow_result = SCORE_POW_MISSING;
-    /* records 0,1,3,4,5 in order: 15 (no burst), 16 (first penalised),
-     * suspected, confirmed + burst, nothing */
-    const long long v[] = { 15, 0, 16, 0, 1, 20, 100, 50, 1, 0 };
-    kv_reply_t *rep[2] = { NULL, flat(v, 10) };   /* rep[0]: SCRIPT LOAD, ignored */
-    score_ship_apply(r, 6, rep, 2);
-    assert_int_equal(r[0].score.burst, 0);
+    score_ship_rec_t r[7];
+    ship_recs(r);
+    /* A: 2 beacons, INCRBY -> 16 (14 before the batch); C: 1 beacon -> 1;
+     * tiers: A none, C suspected, D confirmed; D's burst count is 20 */
+    const char *tiers[6] = { NULL, NULL, NULL, "1", "1", NULL };
+    const char *dburst[1] = { "20" };
+    kv_reply_t *rep[6] = { rep_int(16), rep_int(1), rep_int(1), rep_int(1), rarr(tiers, 6), rarr(dburst, 1) };
+    score_ship_apply(r, 7, rep, 6);
+    assert_int_equal(r[0].score.burst, 0);      /* event before A's beacons: 14 */
     assert_int_equal(r[0].total, 0);
-    assert_int_equal(r[1].score.burst, 25);
-    assert_int_equal(r[1].total, 25);
-    assert_int_equal(r[1].discard, 0);
+    assert_int_equal(r[1].score.burst, 0);      /* 15: not over */
     assert_int_equal(r[2].total, 0);
-    assert_int_equal(r[3].score.bot_ip, 20);
-    assert_int_equal(r[3].total, 20);
-    assert_int_equal(r[4].score.bot_ip, 50);
-    assert_int_equal(r[4].total, 100);
-    assert_int_equal(r[4].discard, 1);
+    assert_int_equal(r[3].score.burst, 25);     /* 16 */
+    assert_int_equal(r[3].total, 25);
+    assert_int_equal(r[3].discard, 0);
+    assert_int_equal(r[4].score.burst, 0);
+    assert_int_equal(r[4].score.bot_ip, 20);
+    assert_int_equal(r[4].total, 20);
+    assert_int_equal(r[5].score.burst, 25);     /* read, not incremented */
+    assert_int_equal(r[5].score.bot_ip, 50);
+    assert_int_equal(r[5].total, 100);
+    assert_int_equal(r[5].discard, 1);
     char buf[SCORE_DETAIL_MAX];
-    score_detail_json(&r[4].score, buf, sizeof buf);
+    score_detail_json(&r[5].score, buf, sizeof buf);
     assert_string_equal(buf, "{\"burst\":25,\"pow\":50,\"pow_result\":\"missing\",\"bot_ip\":50}");
-    assert_int_equal(r[5].total, 0);
-    free_flat(rep[1]);
+    assert_int_equal(r[6].score.burst, 25);     /* event after both beacons: 16 */
+    for (int i = 0; i < 6; i++)
+        free_rep(rep[i]);
+
     /* Redis down: NULL replies, records keep their request-time score */
-    memset(r, 0, sizeof r);
-    r[0].ip_hash = h;
+    ship_recs(r);
     r[0].score.headers = 20;
-    kv_reply_t *none[2] = { NULL, NULL };
-    score_ship_apply(r, 1, none, 2);
+    kv_reply_t *none[6] = { NULL };
+    score_ship_apply(r, 7, none, 6);
     assert_int_equal(r[0].total, 20);
-    assert_int_equal(r[0].score.burst, 0);
-    /* a short reply (script error) gives no points, never reads past it */
-    const long long v1[] = { 99, 50 };
-    r[1].ip_hash = h;
-    kv_reply_t *shortr[2] = { NULL, flat(v1, 2) };
-    score_ship_apply(r, 2, shortr, 2);
-    assert_int_equal(r[0].score.bot_ip, 50);
-    assert_int_equal(r[1].score.bot_ip, 0);
-    free_flat(shortr[1]);
+    assert_int_equal(r[3].score.burst, 0);
+    assert_int_equal(r[5].score.bot_ip, 0);
+    /* too few replies, or an MGET of the wrong size: no points, no reads past */
+    ship_recs(r);
+    kv_reply_t *rep2[6] = { rep_int(16), rep_int(1), rep_int(1), rep_int(1), rarr(tiers, 4), rarr(dburst, 1) };
+    score_ship_apply(r, 7, rep2, 6);
+    assert_int_equal(r[3].score.burst, 0);
+    assert_int_equal(r[4].score.bot_ip, 0);
+    score_ship_apply(r, 7, rep2, 5);
+    assert_int_equal(r[5].score.burst, 0);
+    for (int i = 0; i < 6; i++)
+        free_rep(rep2[i]);
 }
 
 int main(void)
