@@ -1,19 +1,32 @@
 /* ship.c -- collection's spool batch handler (see ship.h).
  *
  * Per batch (records in arrival order):
- *   parse -> Redis exchange 1 (decisions): INCR/PEXPIRE NX/PTTL rl:<ih> for
- *     every counted record, then defense's burst / bot-IP / correlator script
- *     (score_ship_queue) -> per record: over the limit? final score, discard?
+ *   parse -> Redis exchange 1 (decisions): INCRBY/PEXPIRE NX rl:<ih> once
+ *     per distinct counted address, then defense's burst / bot-IP /
+ *     correlator commands (score_ship_queue) -> per record: over the limit?
+ *     final score, discard?
  *   -> MariaDB: one transaction, INSERT ... ON DUPLICATE KEY UPDATE
- *     record_id = record_id, at most 50 rows per statement (spec/30 §1.1.8:
- *     deduplicates like INSERT IGNORE but keeps data errors visible)
+ *     record_id = record_id, up to SHIP_ROWS_PER_INSERT rows per statement
+ *     (spec/30 §1.1.8: deduplicates like INSERT IGNORE but keeps data errors
+ *     visible)
  *   -> Redis exchange 2 (effects, after COMMIT so a failed insert that is
  *     retried does not count realtime twice): rl:over, realtime windows,
  *     minute/hour counters.
  * Two exchanges rather than one because every write of the second depends
  * on a decision that needs the replies of the first; each is one pipeline.
  *
+ * Both exchanges are aggregated per batch in C: one command per distinct
+ * key (INCRBY by the batch's count, one ZADD with all members, one EXPIRE
+ * per key after its writes) instead of one per record. Redis's cost per
+ * shipped record is what decides whether shipping keeps up with the
+ * workers at peak (they share the CPUs), and every command also lands in
+ * the append-only file. The stored values are those one command per record
+ * in arrival order gives: a counter ends at the same value, a ZADD naming
+ * a member twice keeps the later score, the k-th counted request of an
+ * address in the batch saw (total - batch count + k).
+ *
  * Redis keys: collect/live_keys.h. Tables: visitor_views, semantic_events. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,29 +73,184 @@ static const char *fit(arena_t *a, const char *s, size_t max_cp)
     return k == n ? s : arena_strndup(a, s, k);
 }
 
+/* ------------------------------------------------------------ key tables */
+
+/* Distinct (key, field) pairs of a batch in first-seen order: open
+ * addressing over entry indices (slot = index + 1, 0 = empty). Everything
+ * lives in the batch's arena. */
+enum { OP_INCR = 1, OP_HINCR, OP_ZADD, OP_TTL };
+
+typedef struct zmem {
+    const char *score, *member;
+    size_t next;                /* index + 1 of the next member, 0 = last */
+} zmem_t;
+
+typedef struct ent {
+    const char *key, *field;    /* field: HINCRBY only */
+    int op;
+    int ttl;                    /* EXPIRE after the writes; 0 = none */
+    long long n;                /* INCRBY / HINCRBY amount */
+    size_t zhead, ztail, zn;    /* ZADD members (zmem_t list) */
+} ent_t;
+
+typedef struct tab {
+    ent_t *e;
+    size_t n, cap;
+    size_t *slot, mask;
+    zmem_t *zm;
+    size_t nzm, zcap;
+} tab_t;
+
+static void tab_init(tab_t *t, arena_t *a, size_t cap, size_t zcap)
+{
+    size_t s = 16;
+    while (s < 2 * cap)
+        s *= 2;
+    t->e = arena_calloc(a, (cap ? cap : 1) * sizeof *t->e);
+    t->slot = arena_calloc(a, s * sizeof *t->slot);
+    t->zm = arena_calloc(a, (zcap ? zcap : 1) * sizeof *t->zm);
+    t->n = t->nzm = 0;
+    t->cap = cap;
+    t->zcap = zcap;
+    t->mask = s - 1;
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+/* The entry of (key, field), created with op and ttl when new; NULL when
+ * the table is full (cannot happen: callers size it for the batch). */
+static ent_t *tab_get(tab_t *t, arena_t *a, const char *key, const char *field, int op, int ttl)
+{
+    uint64_t h = fnv(1469598103934665603ULL, key);
+    if (field)
+        h = fnv(h ^ 0xff, field);
+    for (size_t s = (size_t)h & t->mask;; s = (s + 1) & t->mask) {
+        if (!t->slot[s]) {
+            if (t->n == t->cap)
+                return NULL;
+            ent_t *e = &t->e[t->n];
+            e->key = arena_strdup(a, key);
+            e->field = field;
+            e->op = op;
+            e->ttl = ttl;
+            t->slot[s] = ++t->n;
+            return e;
+        }
+        ent_t *e = &t->e[t->slot[s] - 1];
+        if (strcmp(e->key, key) == 0 && (e->field == field ||
+            (e->field && field && strcmp(e->field, field) == 0)))
+            return e;
+    }
+}
+
+static void tab_zadd(tab_t *t, ent_t *e, const char *score, const char *member)
+{
+    if (!e || t->nzm == t->zcap)
+        return;
+    zmem_t *m = &t->zm[t->nzm++];
+    m->score = score;
+    m->member = member;
+    if (e->ztail)
+        t->zm[e->ztail - 1].next = t->nzm;
+    else
+        e->zhead = t->nzm;
+    e->ztail = t->nzm;
+    e->zn++;
+}
+
+/* Queue every entry's write, then the EXPIREs (an EXPIRE before the key's
+ * first write would do nothing). Returns the number of replies to read. */
+static size_t tab_send(const tab_t *t)
+{
+    size_t q = 0, cap = 0;
+    const char **argv = NULL;
+    size_t *lens = NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        const ent_t *e = &t->e[i];
+        if (e->op == OP_INCR)
+            q += kv_pipe("INCRBY %s %lld", e->key, e->n) == 0;
+        else if (e->op == OP_HINCR)
+            q += kv_pipe("HINCRBY %s %s %lld", e->key, e->field, e->n) == 0;
+        else if (e->op == OP_ZADD && e->zn) {
+            size_t need = 2 + 2 * e->zn, k = 0;
+            if (need > cap) {
+                free(argv);
+                free(lens);
+                cap = need;
+                argv = malloc(cap * sizeof *argv);
+                lens = malloc(cap * sizeof *lens);
+                if (!argv || !lens) {
+                    cap = 0;
+                    continue;
+                }
+            }
+            argv[k++] = "ZADD";
+            argv[k++] = e->key;
+            for (size_t m = e->zhead; m; m = t->zm[m - 1].next) {
+                argv[k++] = t->zm[m - 1].score;
+                argv[k++] = t->zm[m - 1].member;
+            }
+            for (size_t j = 0; j < k; j++)
+                lens[j] = strlen(argv[j]);
+            q += kv_pipe_argv((int)k, argv, lens) == 0;
+        }
+    }
+    free(argv);
+    free(lens);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->e[i].ttl > 0)
+            q += kv_pipe("EXPIRE %s %d", t->e[i].key, t->e[i].ttl) == 0;
+    return q;
+}
+
 /* ------------------------------------------------------------- decisions */
+
+static int counted(const rec_t *r, const judged_t *j)
+{
+    return j->ok && cfg->rate_limit_max > 0 && r->rl && r->ip_hash[0];
+}
+
+/* Window ends of the over-limit addresses whose window did not start in
+ * this batch: one more (small) exchange, only when there are such. */
+static void window_ends(char **ips, long long *end, size_t n, long long now, long long win)
+{
+    size_t q = 0;
+    for (size_t k = 0; k < n; k++)
+        if (ips[k])
+            q += kv_pipe("PTTL %s" LK_RL, kv_prefix, ips[k]) == 0;
+    for (size_t k = 0; k < n && q; k++) {
+        if (!ips[k])
+            continue;
+        kv_reply_t *t = kv_pipe_read();
+        q--;
+        long long ttl = (t && kv_type(t) == KV_INT && kv_int(t) > 0) ? kv_int(t) : win;
+        end[k] = now + ttl;
+        kv_free(t);
+    }
+}
 
 static void decide(rec_t *R, judged_t *J, size_t n, arena_t *a)
 {
     long long max = cfg->rate_limit_max, win = cfg->rate_limit_window_ms;
-    size_t nrl = 0, ns = 0;
-    score_ship_rec_t *S = calloc(n ? n : 1, sizeof *S);
-    size_t *sidx = calloc(n ? n : 1, sizeof *sidx);
-    if (!S || !sidx) {
-        free(S);
-        free(sidx);
-        for (size_t i = 0; i < n; i++) J[i].store = J[i].ok && R[i].kind != REC_HIT;
-        return;
-    }
+    size_t ns = 0;
+    score_ship_rec_t *S = arena_calloc(a, (n ? n : 1) * sizeof *S);
+    size_t *sidx = arena_calloc(a, (n ? n : 1) * sizeof *sidx);
+    /* distinct counted addresses: rl_ip[i] = their index + 1 */
+    tab_t ips;
+    tab_init(&ips, a, n, 0);
+    size_t *rl_ip = arena_calloc(a, (n ? n : 1) * sizeof *rl_ip);
     for (size_t i = 0; i < n; i++) {
-        if (!J[i].ok) continue;
-        if (max > 0 && R[i].rl && R[i].ip_hash[0]) {
-            kv_pipe("INCR %s" LK_RL, kv_prefix, R[i].ip_hash);
-            kv_pipe("PEXPIRE %s" LK_RL " %lld NX", kv_prefix, R[i].ip_hash, win);
-            kv_pipe("PTTL %s" LK_RL, kv_prefix, R[i].ip_hash);
-            nrl++;
+        if (counted(&R[i], &J[i])) {
+            ent_t *e = tab_get(&ips, a, R[i].ip_hash, NULL, OP_INCR, 0);
+            e->n++;
+            rl_ip[i] = (size_t)(e - ips.e) + 1;
         }
-        if (R[i].kind == REC_VIEW || R[i].kind == REC_EVENTS) {
+        if (J[i].ok && (R[i].kind == REC_VIEW || R[i].kind == REC_EVENTS)) {
             score_ship_rec_t *s = &S[ns];
             s->kind = R[i].kind == REC_VIEW ? SCORE_KIND_BEACON : SCORE_KIND_EVENTS;
             s->ip_hash = R[i].ip_known ? R[i].ip_hash : NULL;
@@ -94,39 +262,69 @@ static void decide(rec_t *R, judged_t *J, size_t n, arena_t *a)
             sidx[ns++] = i;
         }
     }
+    size_t nrl = 0;
+    for (size_t k = 0; k < ips.n; k++) {
+        nrl += kv_pipe("INCRBY %s" LK_RL " %lld", kv_prefix, ips.e[k].key, ips.e[k].n) == 0;
+        nrl += kv_pipe("PEXPIRE %s" LK_RL " %lld NX", kv_prefix, ips.e[k].key, win) == 0;
+    }
     size_t q = ns ? score_ship_queue(S, ns) : 0;
     long long now = now_ms();
-    for (size_t i = 0; i < n; i++) {
-        if (!J[i].ok || !(max > 0 && R[i].rl && R[i].ip_hash[0])) continue;
-        kv_reply_t *c = kv_pipe_read(), *e = kv_pipe_read(), *t = kv_pipe_read();
-        if (c && kv_type(c) == KV_INT && kv_int(c) > max) {
-            J[i].limited = 1;
-            long long ttl = (t && kv_type(t) == KV_INT && kv_int(t) > 0) ? kv_int(t) : win;
-            J[i].rl_end_ms = now + ttl;
-        }
+    /* per address: counter before the batch (-1: unknown, Redis down) and
+     * whether its window started with this batch */
+    long long *before = arena_alloc(a, (ips.n ? ips.n : 1) * sizeof *before);
+    int *fresh = arena_calloc(a, (ips.n ? ips.n : 1) * sizeof *fresh);
+    for (size_t k = 0; k < ips.n; k++) {
+        kv_reply_t *c = nrl == 2 * ips.n ? kv_pipe_read() : NULL;
+        kv_reply_t *e = nrl == 2 * ips.n ? kv_pipe_read() : NULL;
+        before[k] = c && kv_type(c) == KV_INT ? kv_int(c) - ips.e[k].n : -1;
+        fresh[k] = e && kv_type(e) == KV_INT && kv_int(e) == 1;
         kv_free(c);
         kv_free(e);
-        kv_free(t);
     }
-    kv_reply_t **rep = q ? calloc(q, sizeof *rep) : NULL;
-    for (size_t k = 0; k < q; k++) {
-        kv_reply_t *r = kv_pipe_read();
-        if (rep) rep[k] = r;
-        else kv_free(r);
+    if (nrl != 2 * ips.n)
+        for (size_t k = 0; k < nrl; k++) kv_free(kv_pipe_read());
+    kv_reply_t **rep = q ? arena_calloc(a, q * sizeof *rep) : NULL;
+    for (size_t k = 0; k < q; k++)
+        rep[k] = kv_pipe_read();
+    if (ns) score_ship_apply(S, ns, rep, q);
+    for (size_t k = 0; k < q; k++) kv_free(rep[k]);
+    /* over the limit, in arrival order */
+    long long *seen = arena_calloc(a, (ips.n ? ips.n : 1) * sizeof *seen);
+    long long *end = arena_calloc(a, (ips.n ? ips.n : 1) * sizeof *end);
+    char **ask = arena_calloc(a, (ips.n ? ips.n : 1) * sizeof *ask);
+    int asking = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rl_ip[i]) continue;
+        size_t k = rl_ip[i] - 1;
+        seen[k]++;
+        if (before[k] < 0 || before[k] + seen[k] <= max) continue;
+        J[i].limited = 1;
+        if (!end[k] && !ask[k]) {
+            if (fresh[k]) end[k] = now + win;
+            else {
+                ask[k] = (char *)ips.e[k].key;
+                asking = 1;
+            }
+        }
     }
-    if (ns) score_ship_apply(S, ns, rep, rep ? q : 0);
-    for (size_t k = 0; rep && k < q; k++) kv_free(rep[k]);
-    free(rep);
+    if (asking) window_ends(ask, end, ips.n, now, win);
+    for (size_t i = 0; i < n; i++)
+        if (J[i].limited) J[i].rl_end_ms = end[rl_ip[i] - 1];
+    /* the detail text of consecutive equal scores is written once */
+    score_t last;
+    const char *last_d = NULL;
     for (size_t k = 0; k < ns; k++) {
         size_t i = sidx[k];
-        char d[SCORE_DETAIL_MAX];
         J[i].total = S[k].total;
-        if (score_detail_json(&S[k].score, d, sizeof d) < 0) snprintf(d, sizeof d, "{}");
-        J[i].detail = arena_strdup(a, d);
+        if (!last_d || memcmp(&last, &S[k].score, sizeof last) != 0) {
+            char d[SCORE_DETAIL_MAX];
+            if (score_detail_json(&S[k].score, d, sizeof d) < 0) snprintf(d, sizeof d, "{}");
+            last = S[k].score;
+            last_d = arena_strdup(a, d);
+        }
+        J[i].detail = last_d;
         J[i].store = !J[i].limited && !S[k].discard;
     }
-    free(S);
-    free(sidx);
 }
 
 /* ---------------------------------------------------------------- inserts */
@@ -243,53 +441,59 @@ static int insert_all(arena_t *a, rec_t *R, judged_t *J, size_t n)
 
 /* ---------------------------------------------------------------- effects */
 
-static void effects(rec_t *R, judged_t *J, size_t n)
+static void effects(rec_t *R, judged_t *J, size_t n, arena_t *a)
 {
-    size_t q = 0;
     long long now = now_ms();
-    int any_limited = 0;
+    char key[512];
+    /* per record at most: rl:over, a window, pv, paths + its TTL, vm, vh */
+    tab_t t;
+    tab_init(&t, a, 7 * n + 1, 2 * n + 1);
+    ent_t *over = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!J[i].ok) continue;
         if (J[i].limited) {
-            kv_pipe("ZADD %s" LK_RL_OVER " %lld %s", kv_prefix, J[i].rl_end_ms, R[i].ip_hash);
-            q++;
-            any_limited = 1;
+            if (!over) {
+                snprintf(key, sizeof key, "%s" LK_RL_OVER, kv_prefix);
+                over = tab_get(&t, a, key, NULL, OP_ZADD, 0);
+            }
+            tab_zadd(&t, over, arena_printf(a, "%lld", J[i].rl_end_ms), R[i].ip_hash);
         }
         if (!J[i].store) continue;
-        long long t = R[i].ts_ms;
+        long long ts = R[i].ts_ms;
         if (R[i].kind == REC_VIEW) {
             const char *site = R[i].view.site_id, *vid = R[i].view.visitor_id;
+            const char *score = arena_printf(a, "%lld", ts);
             if (J[i].total >= 50) {
-                kv_pipe("ZADD %s" LK_RT_BV " %lld %s", kv_prefix, site, t, vid);
-                kv_pipe("EXPIRE %s" LK_RT_BV " %d", kv_prefix, site, LK_RT_TTL_S);
-                q += 2;
+                snprintf(key, sizeof key, "%s" LK_RT_BV, kv_prefix, site);
+                tab_zadd(&t, tab_get(&t, a, key, NULL, OP_ZADD, LK_RT_TTL_S), score, vid);
                 continue;
             }
-            long long b = t / LK_RT_BUCKET_MS, m = t / 60000, h = t / 3600000;
-            kv_pipe("ZADD %s" LK_RT_HV " %lld %s", kv_prefix, site, t, vid);
-            kv_pipe("EXPIRE %s" LK_RT_HV " %d", kv_prefix, site, LK_RT_TTL_S);
-            kv_pipe("INCR %s" LK_RT_PV, kv_prefix, site, b);
-            kv_pipe("EXPIRE %s" LK_RT_PV " %d", kv_prefix, site, b, LK_RT_TTL_S);
-            kv_pipe("HINCRBY %s" LK_RT_PATHS " %s 1", kv_prefix, site, b, R[i].view.path);
-            kv_pipe("EXPIRE %s" LK_RT_PATHS " %d", kv_prefix, site, b, LK_RT_TTL_S);
-            kv_pipe("INCR %s" LK_RT_VM, kv_prefix, site, m);
-            kv_pipe("EXPIRE %s" LK_RT_VM " %d", kv_prefix, site, m, LK_RT_MIN_TTL_S);
-            kv_pipe("INCR %s" LK_RT_VH, kv_prefix, site, h);
-            kv_pipe("EXPIRE %s" LK_RT_VH " %d", kv_prefix, site, h, LK_RT_HOUR_TTL_S);
-            q += 10;
+            long long b = ts / LK_RT_BUCKET_MS, m = ts / 60000, h = ts / 3600000;
+            ent_t *e;
+            snprintf(key, sizeof key, "%s" LK_RT_HV, kv_prefix, site);
+            tab_zadd(&t, tab_get(&t, a, key, NULL, OP_ZADD, LK_RT_TTL_S), score, vid);
+            snprintf(key, sizeof key, "%s" LK_RT_PV, kv_prefix, site, b);
+            if ((e = tab_get(&t, a, key, NULL, OP_INCR, LK_RT_TTL_S))) e->n++;
+            snprintf(key, sizeof key, "%s" LK_RT_PATHS, kv_prefix, site, b);
+            tab_get(&t, a, key, NULL, OP_TTL, LK_RT_TTL_S);
+            if ((e = tab_get(&t, a, key, R[i].view.path, OP_HINCR, 0))) e->n++;
+            snprintf(key, sizeof key, "%s" LK_RT_VM, kv_prefix, site, m);
+            if ((e = tab_get(&t, a, key, NULL, OP_INCR, LK_RT_MIN_TTL_S))) e->n++;
+            snprintf(key, sizeof key, "%s" LK_RT_VH, kv_prefix, site, h);
+            if ((e = tab_get(&t, a, key, NULL, OP_INCR, LK_RT_HOUR_TTL_S))) e->n++;
         } else if (R[i].kind == REC_EVENTS && J[i].total < 50 && R[i].events.n) {
             const char *site = R[i].events.site_id;
-            long long m = t / 60000, h = t / 3600000, cnt = (long long)R[i].events.n;
-            kv_pipe("INCRBY %s" LK_RT_EM " %lld", kv_prefix, site, m, cnt);
-            kv_pipe("EXPIRE %s" LK_RT_EM " %d", kv_prefix, site, m, LK_RT_MIN_TTL_S);
-            kv_pipe("INCRBY %s" LK_RT_EH " %lld", kv_prefix, site, h, cnt);
-            kv_pipe("EXPIRE %s" LK_RT_EH " %d", kv_prefix, site, h, LK_RT_HOUR_TTL_S);
-            q += 4;
+            long long m = ts / 60000, h = ts / 3600000, cnt = (long long)R[i].events.n;
+            ent_t *e;
+            snprintf(key, sizeof key, "%s" LK_RT_EM, kv_prefix, site, m);
+            if ((e = tab_get(&t, a, key, NULL, OP_INCR, LK_RT_MIN_TTL_S))) e->n += cnt;
+            snprintf(key, sizeof key, "%s" LK_RT_EH, kv_prefix, site, h);
+            if ((e = tab_get(&t, a, key, NULL, OP_INCR, LK_RT_HOUR_TTL_S))) e->n += cnt;
         }
     }
-    if (any_limited || n) {
-        kv_pipe("ZREMRANGEBYSCORE %s" LK_RL_OVER " -inf %lld", kv_prefix, now);
-        q++;
+    size_t q = tab_send(&t);
+    if (n) {
+        q += kv_pipe("ZREMRANGEBYSCORE %s" LK_RL_OVER " -inf %lld", kv_prefix, now) == 0;
     }
     for (size_t k = 0; k < q; k++) kv_free(kv_pipe_read());
 }
@@ -315,7 +519,7 @@ int ship_batch(const shipper_rec_t *recs, size_t n)
             goto out;
         }
     }
-    effects(R, J, n);
+    effects(R, J, n, &a);
     rc = 0;
 out:
     free(R);
