@@ -94,14 +94,27 @@ int visitor_cookieless_id(const unsigned char key[VISITOR_KEY_LEN], const char *
     static const char bar = '|';
     gcry_md_hd_t h = keyed(key, VISITOR_KEY_LEN);
     if (!h) return -1;
-    /* streamed: the UA can be long and needs no copy */
-    gcry_md_write(h, ip, strlen(ip));
-    gcry_md_write(h, &bar, 1);
-    if (ua) gcry_md_write(h, ua, strlen(ua));
-    gcry_md_write(h, &bar, 1);
-    gcry_md_write(h, site, strlen(site));
-    gcry_md_write(h, &bar, 1);
-    gcry_md_write(h, date, strlen(date));
+    /* One write of the joined message when it fits on the stack (each
+     * gcry_md_write costs hundreds of instructions of its own); streamed
+     * otherwise (a UA can be long). */
+    size_t il = strlen(ip), ul = ua ? strlen(ua) : 0, sl = strlen(site), dl = strlen(date);
+    char msg[512];
+    if (il + ul + sl + dl + 3 <= sizeof msg) {
+        char *o = msg;
+        memcpy(o, ip, il), o += il, *o++ = bar;
+        memcpy(o, ua ? ua : "", ul), o += ul, *o++ = bar;
+        memcpy(o, site, sl), o += sl, *o++ = bar;
+        memcpy(o, date, dl), o += dl;
+        gcry_md_write(h, msg, (size_t)(o - msg));
+    } else {
+        gcry_md_write(h, ip, il);
+        gcry_md_write(h, &bar, 1);
+        if (ua) gcry_md_write(h, ua, ul);
+        gcry_md_write(h, &bar, 1);
+        gcry_md_write(h, site, sl);
+        gcry_md_write(h, &bar, 1);
+        gcry_md_write(h, date, dl);
+    }
     const unsigned char *d = gcry_md_read(h, GCRY_MD_SHA256);
     if (d == NULL) return -1;
     visitor_hex(d, 8, out);

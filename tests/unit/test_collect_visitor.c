@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "collect/cache.h"
@@ -68,6 +69,18 @@ static void cookieless_id_changes_with_the_date(void **st)
     visitor_cookieless_id(K, "1.2.3.4", NULL, "s", "2024-01-01", a);
     visitor_cookieless_id(K, "1.2.3.4", "", "s", "2024-01-01", b);
     assert_string_equal(a, b);
+    /* the same definition around the 512-byte joined-message buffer (one
+     * write below it, streamed above it), and with an absent UA */
+    static char ua[700], joined[800];
+    for (size_t ul = 0; ul < sizeof ua - 1; ul += (ul > 440 && ul < 520) ? 1 : 37) {
+        memset(ua, 'u', ul);
+        ua[ul] = '\0';
+        int n = snprintf(joined, sizeof joined, "fd00::1|%s|site|2024-01-01", ua);
+        visitor_hmac(K, 32, joined, (size_t)n, mac);
+        visitor_hex(mac, 8, hex);
+        assert_int_equal(visitor_cookieless_id(K, "fd00::1", ul ? ua : NULL, "site", "2024-01-01", a), 0);
+        assert_string_equal(a, hex);
+    }
 }
 
 static void random_ids_are_16_hex(void **st)
