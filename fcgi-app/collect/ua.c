@@ -38,7 +38,7 @@ static char *copy_us_dot(arena_t *a, const char *p, size_t n)
     return v;
 }
 
-const char *ua_os(arena_t *a, const char *ua)
+static const char *os_of(arena_t *a, const char *ua)
 {
     if (ua == NULL || *ua == '\0') return NULL;
     const char *p;
@@ -122,7 +122,7 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-void ua_browser(arena_t *a, const char *ua, const char **name, const char **version)
+static void browser_of(arena_t *a, const char *ua, const char **name, const char **version)
 {
     static const char *const edge[] = { "Edg/", "Edge/", "EdgA/", "EdgiOS/" };
     static const char *const opera[] = { "OPR/", "Opera/" };
@@ -193,6 +193,79 @@ const char *ua_event_device(const char *ch_ua_mobile, const char *ua)
             return "mobile";
     }
     return "desktop";
+}
+
+/* ua_os and ua_browser are pure functions of the UA, and a few browser
+ * builds send most of the traffic, so each worker remembers the answers
+ * for recent UAs in a small direct-mapped table (a hit costs a hash of a
+ * few bytes and a compare instead of a dozen substring searches). Answers
+ * are handed out as arena copies, like a fresh computation. */
+#define UA_CACHE_SLOTS 32
+#define UA_CACHE_UA_MAX 320
+
+typedef struct ua_entry {
+    size_t n;                          /* 0 = empty */
+    char ua[UA_CACHE_UA_MAX];
+    int has_os, has_version;
+    char os[96];
+    const char *name;                  /* static literal or NULL */
+    char version[UA_VERSION_MAX + 1];
+} ua_entry_t;
+
+static ua_entry_t ua_cache[UA_CACHE_SLOTS];
+
+static size_t ua_slot(const char *ua, size_t n)
+{
+    /* length and a few bytes where browser builds differ (the version
+     * tokens sit near the end); collisions only evict */
+    size_t h = n * 2654435761u;
+    h ^= (unsigned char)ua[n - 1] | (unsigned char)ua[n / 2] << 8 |
+         (unsigned char)ua[n - n / 4 - 1] << 16 | (size_t)(unsigned char)ua[n - n / 8 - 1] << 24;
+    h ^= h >> 15;
+    h *= 2246822519u;
+    return (h ^ (h >> 13)) % UA_CACHE_SLOTS;
+}
+
+/* The entry for ua, computed on a miss; NULL when ua cannot be cached. */
+static const ua_entry_t *ua_classified(arena_t *a, const char *ua)
+{
+    size_t n = strlen(ua);
+    if (n >= UA_CACHE_UA_MAX) return NULL;
+    ua_entry_t *e = &ua_cache[ua_slot(ua, n)];
+    if (e->n == n && memcmp(e->ua, ua, n) == 0) return e;
+    const char *os = os_of(a, ua), *name, *version;
+    browser_of(a, ua, &name, &version);
+    if ((os && strlen(os) >= sizeof e->os) || (version && strlen(version) >= sizeof e->version)) {
+        e->n = 0;
+        return NULL;
+    }
+    memcpy(e->ua, ua, n);
+    e->n = n;
+    e->has_os = os != NULL;
+    if (os) strcpy(e->os, os);
+    e->name = name;
+    e->has_version = version != NULL;
+    if (version) strcpy(e->version, version);
+    return e;
+}
+
+const char *ua_os(arena_t *a, const char *ua)
+{
+    if (ua == NULL || *ua == '\0') return NULL;
+    const ua_entry_t *e = ua_classified(a, ua);
+    if (!e) return os_of(a, ua);
+    return e->has_os ? arena_strdup(a, e->os) : NULL;
+}
+
+void ua_browser(arena_t *a, const char *ua, const char **name, const char **version)
+{
+    const ua_entry_t *e = ua && *ua ? ua_classified(a, ua) : NULL;
+    if (!e) {
+        browser_of(a, ua, name, version);
+        return;
+    }
+    *name = e->name;
+    *version = e->has_version ? arena_strdup(a, e->version) : NULL;
 }
 
 /* The known-bot check runs on every request (twice on a beacon: the

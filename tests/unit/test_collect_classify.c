@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <string.h>
+#include <stdlib.h>
+#include <stdio.h>
 #include "collect/referrer.h"
 #include "collect/ua.h"
 
@@ -137,6 +139,50 @@ static void browsers(void **st)
     }
 }
 
+/* The per-worker answer cache gives what a fresh computation gives: the
+ * same UAs again after hundreds of others (evictions, collisions), with
+ * answers still valid after the arena they were copied into is gone. */
+static void cached_answers_equal_fresh_ones(void **st)
+{
+    (void)st;
+    static const char *const uas[] = {
+        CHROME_LINUX, CHROME_LINUX " Edg/120.0.0.0", SAFARI_MAC, "SomeWeirdBot/1.0",
+        "Mozilla/5.0 (Linux; Android 8.1.0; X) Chrome/99.1 Mobile",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit Version/17.2 Safari/1",
+    };
+    const size_t n = sizeof uas / sizeof uas[0];
+    const char *os0[6], *name0[6], *ver0[6];
+    arena_t first = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        os0[i] = ua_os(&first, uas[i]);
+        ua_browser(&first, uas[i], &name0[i], &ver0[i]);
+        os0[i] = os0[i] ? strdup(os0[i]) : NULL;
+        ver0[i] = ver0[i] ? strdup(ver0[i]) : NULL;
+    }
+    arena_free(&first);
+    char other[160];
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < 300; k++) {
+            snprintf(other, sizeof other, "Mozilla/5.0 (Windows NT 6.%d) Firefox/%d.%d", k % 7, k, round);
+            const char *nm, *v;
+            assert_non_null(ua_os(&A, other));
+            ua_browser(&A, other, &nm, &v);
+            assert_string_equal(nm, "Firefox");
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *os = ua_os(&A, uas[i]), *nm, *v;
+            ua_browser(&A, uas[i], &nm, &v);
+            if (os0[i]) assert_string_equal(os, os0[i]); else assert_null(os);
+            if (name0[i]) assert_string_equal(nm, name0[i]); else assert_null(nm);
+            if (ver0[i]) assert_string_equal(v, ver0[i]); else assert_null(v);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free((void *)os0[i]);
+        free((void *)ver0[i]);
+    }
+}
+
 static char *defaults[] = {
     "googlebot", "bingbot", "bingbot", "slurp", "duckduckbot", "baiduspider", "yandexbot",
     "sogou", "exabot", "facebot", "facebookexternalhit", "ia_archiver", "applebot",
@@ -181,6 +227,7 @@ int main(void)
         cmocka_unit_test(device_from_screen_width),
         cmocka_unit_test(os_names),
         cmocka_unit_test(browsers),
+        cmocka_unit_test(cached_answers_equal_fresh_ones),
         cmocka_unit_test(known_bots),
         cmocka_unit_test(event_device_from_hints),
     };
