@@ -74,16 +74,20 @@ int collect_over_limit(const collect_client_t *c)
     return cfg->rate_limit_max > 0 && c->ip_hash[0] && cache_over_limit(c->ip_hash);
 }
 
+_Static_assert(sizeof ((rec_t *)0)->ip_hash == sizeof ((collect_client_t *)0)->ip_hash,
+               "the record copies the client's IP hash whole");
+
 static void spool_rec(const rec_t *r)
 {
-    buf_t b;
-    buf_init(&b);
-    buf_reserve(&b, 1024);
+    /* one buffer per worker, reused: no malloc/free per record; a rare
+     * huge record (an event batch) does not keep its memory */
+    static buf_t b;
+    buf_reset(&b);
     rec_to_json(r, &b);
     if (spool_append(REC_SPOOL_TYPE, b.p, b.len) != SPOOL_OK &&
         shipper_ship_now(REC_SPOOL_TYPE, b.p, b.len) != SHIPPER_OK)
         log_err("collect", "record lost: spool and direct shipping both failed");
-    buf_free(&b);
+    if (b.cap > 65536) buf_free(&b);
 }
 
 void collect_count(const collect_client_t *c)
@@ -93,7 +97,7 @@ void collect_count(const collect_client_t *c)
     r.kind = REC_HIT;
     r.ts_ms = c->now_ms;
     r.rl = 1;
-    snprintf(r.ip_hash, sizeof r.ip_hash, "%s", c->ip_hash);
+    memcpy(r.ip_hash, c->ip_hash, sizeof r.ip_hash);
     r.ip_known = c->ip_known;
     spool_rec(&r);
 }
@@ -215,7 +219,7 @@ void collect_beacon_handler(req_t *req, resp_t *resp)
     r.kind = REC_VIEW;
     r.ts_ms = c.now_ms;
     r.rl = 1;
-    snprintf(r.ip_hash, sizeof r.ip_hash, "%s", c.ip_hash);
+    memcpy(r.ip_hash, c.ip_hash, sizeof r.ip_hash);
     r.ip_known = c.ip_known;
     rec_view_t *v = &r.view;
     if (rec_new_id(v->id) != 0) {
@@ -352,7 +356,7 @@ void collect_events_handler(req_t *req, resp_t *resp)
     r.kind = REC_EVENTS;
     r.ts_ms = c.now_ms;
     r.rl = 1;
-    snprintf(r.ip_hash, sizeof r.ip_hash, "%s", c.ip_hash);
+    memcpy(r.ip_hash, c.ip_hash, sizeof r.ip_hash);
     r.ip_known = c.ip_known;
     const char *country = geo_country(req, c.ip);
     score_input_t in;
