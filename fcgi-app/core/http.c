@@ -29,6 +29,10 @@ size_t http_pct_decode(const char *s, size_t n, char *out, int plus_space)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
+        if (c != '%' && c != '+') {        /* the common byte: copied as is */
+            out[o++] = c;
+            continue;
+        }
         if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
             hexval((unsigned char)s[i + 2]) >= 0) {
             out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
