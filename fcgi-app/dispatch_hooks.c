@@ -15,6 +15,7 @@
 #include "collect/tracker.h"
 #include "core/log.h"
 #include "defense/defense.h"
+#include "store/db.h"
 #include "store/jobs.h"
 #include "store/secret.h"
 #include "store/shipper.h"
@@ -55,9 +56,21 @@ void hook_worker_stop(void)
     spool_rotate(1);
 }
 
+/* Statistics reads (GET /api/stats/..., /api/bots/..., admin pages) go to
+ * the read replica when ECHELON_DB_READ_HOST is set; everything else, and
+ * every write, to the primary. */
+static int reads_stats(const req_t *req)
+{
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) return 0;
+    const char *p = req->path;
+    return strncmp(p, "/api/stats/", 11) == 0 || strncmp(p, "/api/bots/", 10) == 0 ||
+           (strncmp(p, "/admin", 6) == 0 && strncmp(p, "/admin/login", 12) != 0);
+}
+
 void hook_before_route(req_t *req, resp_t *resp)
 {
     (void)resp;
+    db_use_replica(reads_stats(req));
     defense_note_request(req);
 }
 
@@ -69,5 +82,6 @@ int hook_auth_admin(req_t *req, resp_t *resp) { return auth_admin(req, resp); }
 
 void hook_after_response(req_t *req, resp_t *resp, long duration_us)
 {
+    db_use_replica(0);
     stats_note_request(req, resp, (double)duration_us / 1000.0);
 }

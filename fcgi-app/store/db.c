@@ -35,10 +35,21 @@ struct db_res {
     size_t **lens;
 };
 
-static MYSQL *conn;
-static cached_stmt_t cache[STMT_CACHE];
-static size_t ncache;
-static time_t down_until;
+/* Two connections: the primary, and the optional read replica
+ * (ECHELON_DB_READ_HOST) that statistics reads use. Everything below works
+ * on the current one; db_use_replica() switches. */
+typedef struct db_slot {
+    MYSQL *m;
+    cached_stmt_t stmts[STMT_CACHE];
+    size_t nstmts;
+    time_t down;
+} db_slot_t;
+static db_slot_t slots[2];
+static db_slot_t *cur = &slots[0];
+#define conn (cur->m)
+#define cache (cur->stmts)
+#define ncache (cur->nstmts)
+#define down_until (cur->down)
 static char last_error[512];
 static unsigned last_errno;
 static unsigned read_timeout = 30;
@@ -68,16 +79,36 @@ void db_forget_after_fork(void)
     /* Leak on purpose: the child exits soon, and mysql_close() or
      * mysql_stmt_close() would send COM_QUIT/COM_STMT_CLOSE on the socket
      * the parent still uses. */
-    conn = NULL;
-    ncache = 0;
-    down_until = 0;
+    for (int i = 0; i < 2; i++) {
+        slots[i].m = NULL;
+        slots[i].nstmts = 0;
+        slots[i].down = 0;
+    }
+    cur = &slots[0];
 }
 
-void db_close(void)
+static void close_current(void)
 {
     drop_cache();
     if (conn) mysql_close(conn);
     conn = NULL;
+}
+
+void db_close(void)
+{
+    db_slot_t *keep = cur;
+    for (int i = 0; i < 2; i++) {
+        cur = &slots[i];
+        close_current();
+    }
+    cur = keep;
+}
+
+int db_use_replica(int on)
+{
+    int was = cur == &slots[1];
+    cur = on && cfg->db_read_host && *cfg->db_read_host ? &slots[1] : &slots[0];
+    return was;
 }
 
 static MYSQL *open_conn(unsigned connect_s, unsigned read_s, char *err, size_t errsz)
@@ -91,8 +122,12 @@ static MYSQL *open_conn(unsigned connect_s, unsigned read_s, char *err, size_t e
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(m, MYSQL_INIT_COMMAND,
                   "SET time_zone='+00:00', group_concat_max_len=1048576");
-    const char *sock = *cfg->db_socket ? cfg->db_socket : NULL;
-    if (!mysql_real_connect(m, sock ? NULL : cfg->db_host, cfg->db_user, cfg->db_password,
+    const char *host = cur == &slots[1] ? cfg->db_read_host : cfg->db_host;
+    /* "localhost" means the unix socket to MariaDB clients; keep that for
+     * the replica setting too (a local replica or tests). */
+    const char *sock = *cfg->db_socket && (cur == &slots[0] || strcmp(host, "localhost") == 0)
+                           ? cfg->db_socket : NULL;
+    if (!mysql_real_connect(m, sock ? NULL : host, cfg->db_user, cfg->db_password,
                             cfg->db_name, (unsigned)cfg->db_port, sock,
                             CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS)) {
         snprintf(err, errsz, "%s", mysql_error(m));
@@ -151,7 +186,7 @@ static void fail(const char *what, const char *sql, unsigned e, const char *msg)
     for (char *p = head; *p; p++) if (*p == '\n') *p = ' ';
     if (e != ER_DUP_ENTRY) log_err("db", "%s failed (%u: %s) in: %s...", what, e, msg, head);
     if (gone(e)) {
-        db_close();
+        close_current();
         down_until = time(NULL) + 1;
     }
 }
@@ -290,7 +325,7 @@ static long long run(const char *sql, const db_param_t *p, size_t n, db_res_t **
         if (rc) {
             unsigned e = mysql_stmt_errno(st);
             if (e == CR_SERVER_GONE_ERROR && attempt == 0) {
-                db_close();
+                close_current();
                 down_until = 0;
                 continue;
             }

@@ -38,6 +38,10 @@ void db_close(void);
 /* In a forked child: forget the parent's connection without a word to the
  * server (closing it would end the parent's session too). */
 void db_forget_after_fork(void);
+/* Route the following statements to the read replica (ECHELON_DB_READ_HOST)
+ * when one is configured, or back to the primary. Returns the previous
+ * setting. Without a replica this is a no-op. */
+int db_use_replica(int on);
 int db_is_down(void);          /* last attempt failed and retry backoff is active */
 
 /* Run a statement that returns no rows. Returns affected rows (>= 0) or -1. */
