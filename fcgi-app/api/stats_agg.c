@@ -5,7 +5,9 @@
  *   groups    (tally?, kind, site, day, parts) -> index into a->g
  *   visitors  visitor id bytes -> dense index
  *   pairs     (group index, visitor index): a new pair is a new distinct
- *             visitor of that group, which is all COUNT(DISTINCT) needs.
+ *             visitor of that group, which is all COUNT(DISTINCT) needs;
+ *             each visitor remembers its last group of every kind, which
+ *             answers most lookups without a probe.
  * Group keys and visitor ids are copied into a string pool, so the caller's
  * row buffers can be freed between batches (maintenance reads a day in
  * slices). */
@@ -32,6 +34,7 @@ struct agg {
 
     agg_str_t *vis;
     uint64_t *vhash;
+    uint32_t *vlast;           /* per visitor and kind: index + 1 of its last group */
     size_t nv, capv;
     uint32_t *vtab;
     size_t vtabcap;
@@ -39,6 +42,9 @@ struct agg {
     uint64_t *ptab;            /* pair + 1 keys, 0 = empty */
     size_t ptabcap, npairs;
 
+    unsigned novisitors;       /* kinds (bits) whose distinct visitors are not counted */
+    agg_str_t site;            /* pooled copy of the last row's site, and its hash */
+    uint64_t site_h;
     pool_block_t *pool;
     char *scratch;             /* label building */
     size_t scratchcap;
@@ -67,7 +73,11 @@ static void *xcalloc(size_t n, size_t sz)
     return q;
 }
 
-/* ---- hashing ---- */
+/* ---- hashing ----
+ * A string is hashed once per row (8 bytes per step) and group keys combine
+ * those hashes: a byte-at-a-time hash of the site and every label for
+ * every group of every row was an eighth of an overview's time. Collisions
+ * only cost a comparison: every probe compares the full key. */
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -76,20 +86,29 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 33);
 }
 
-static uint64_t hash_bytes(uint64_t h, agg_str_t s)
+#define HASH_NULL 0x6e756c6c6e756c6cULL   /* NULL differs from "" */
+
+static uint64_t hash_str(agg_str_t s)
 {
-    if (!s.s) return mix(h, 0x6e756c6cULL);          /* NULL differs from "" */
-    uint64_t x = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < s.len; i++) {
-        x ^= (unsigned char)s.s[i];
-        x *= 0x100000001b3ULL;
+    if (!s.s) return HASH_NULL;
+    const unsigned char *p = (const unsigned char *)s.s;
+    uint64_t h = 0xcbf29ce484222325ULL ^ ((uint64_t)s.len * 0x9e3779b97f4a7c15ULL), w;
+    size_t n = s.len;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9fb21c651e98df25ULL;
+        h ^= h >> 29;
     }
-    return mix(mix(h, x), s.len + 1);
+    w = 0;
+    if (n) memcpy(&w, p, n);
+    h = (h ^ w) * 0x9fb21c651e98df25ULL;
+    return h ^ (h >> 32);
 }
 
 static int str_eq(agg_str_t x, agg_str_t y)
 {
-    if (!x.s || !y.s) return !x.s && !y.s;
+    if (x.s == y.s) return x.len == y.len;      /* both NULL, or one pooled copy */
+    if (!x.s || !y.s) return 0;
     return x.len == y.len && memcmp(x.s, y.s, x.len) == 0;
 }
 
@@ -181,7 +200,14 @@ static void ptab_grow(agg_t *a)
 
 agg_t *agg_new(void)
 {
-    return xcalloc(1, sizeof(agg_t));
+    agg_t *a = xcalloc(1, sizeof(agg_t));
+    a->site_h = HASH_NULL;     /* a->site starts as NULL */
+    return a;
+}
+
+void agg_skip_visitors(agg_t *a, unsigned kinds)
+{
+    a->novisitors = kinds;
 }
 
 void agg_free(agg_t *a)
@@ -198,6 +224,7 @@ void agg_free(agg_t *a)
     free(a->gtab);
     free(a->vis);
     free(a->vhash);
+    free(a->vlast);
     free(a->vtab);
     free(a->ptab);
     free(a->scratch);
@@ -223,20 +250,20 @@ static size_t group_find(const agg_t *a, uint64_t h, int tally, int kind, agg_st
     return SIZE_MAX;
 }
 
-static uint64_t group_hash(int tally, int kind, agg_str_t site, long day, const agg_str_t *parts,
+/* A group's hash from the hashes of its site and parts. */
+static uint64_t group_hash(int tally, int kind, uint64_t site_h, long day, const uint64_t *part_h,
                            int nparts)
 {
-    uint64_t h = mix(mix(mix((uint64_t)tally, (uint64_t)kind), (uint64_t)day), 0);
-    h = hash_bytes(h, site);
-    for (int i = 0; i < nparts; i++) h = hash_bytes(h, parts[i]);
+    uint64_t h = mix(mix(site_h, (uint64_t)(kind * 2 + tally)), (uint64_t)day);
+    for (int i = 0; i < nparts; i++) h = mix(h, part_h[i]);
     return h;
 }
 
-/* The index of the group with this key, created (zero counts) if new. */
-static size_t group_at(agg_t *a, int tally, int kind, agg_str_t site, long day,
+/* The index of the group with this key (h = its group_hash), created (zero
+ * counts) if new. */
+static size_t group_at(agg_t *a, uint64_t h, int tally, int kind, agg_str_t site, long day,
                        const agg_str_t *parts, int nparts)
 {
-    uint64_t h = group_hash(tally, kind, site, day, parts, nparts);
     if ((a->ng + 1) * 2 > a->gtabcap) gtab_grow(a);
     size_t s;
     size_t found = group_find(a, h, tally, kind, site, day, parts, nparts, &s);
@@ -253,7 +280,7 @@ static size_t group_at(agg_t *a, int tally, int kind, agg_str_t site, long day,
     memset(g, 0, sizeof *g);
     g->kind = kind;
     g->day = day;
-    g->site = pool_copy(a, site);
+    g->site = site.s == a->site.s ? site : pool_copy(a, site);
     for (int p = 0; p < nparts; p++) g->part[p] = pool_copy(a, parts[p]);
     a->ghash[i] = h;
     a->gtally[i] = (unsigned char)tally;
@@ -263,7 +290,7 @@ static size_t group_at(agg_t *a, int tally, int kind, agg_str_t site, long day,
 
 static size_t visitor_at(agg_t *a, agg_str_t v)
 {
-    uint64_t h = hash_bytes(0, v);
+    uint64_t h = mix(hash_str(v), 0);
     if ((a->nv + 1) * 2 > a->vtabcap) vtab_grow(a);
     size_t s = slot_of(h, a->vtabcap);
     while (a->vtab[s]) {
@@ -276,7 +303,9 @@ static size_t visitor_at(agg_t *a, agg_str_t v)
         a->capv = a->capv ? a->capv * 2 : 1024;
         a->vis = xrealloc(a->vis, a->capv * sizeof *a->vis);
         a->vhash = xrealloc(a->vhash, a->capv * sizeof *a->vhash);
+        a->vlast = xrealloc(a->vlast, a->capv * AGG_NKINDS * sizeof *a->vlast);
     }
+    memset(&a->vlast[a->nv * AGG_NKINDS], 0, AGG_NKINDS * sizeof *a->vlast);
     size_t i = a->nv++;
     a->vis[i] = pool_copy(a, v);
     a->vhash[i] = h;
@@ -301,17 +330,40 @@ static int pair_add(agg_t *a, size_t gi, size_t vi)
 
 /* ---- rows ---- */
 
-static void count(agg_t *a, int kind, const agg_row_t *r, const agg_str_t *parts, int nparts,
-                  int has_visitor, size_t vi)
+/* The row being counted: its site, day and visitor, their hashes. */
+typedef struct rowctx {
+    const agg_row_t *r;
+    uint64_t site_h;
+    int has_visitor;
+    size_t vi;
+} rowctx_t;
+
+static void count(agg_t *a, const rowctx_t *c, int kind, const agg_str_t *parts,
+                  const uint64_t *part_h, int nparts)
 {
-    size_t gi = group_at(a, 0, kind, r->site, r->day, parts, nparts);
+    const agg_row_t *r = c->r;
+    uint64_t h = group_hash(0, kind, c->site_h, r->day, part_h, nparts);
+    size_t gi = group_at(a, h, 0, kind, r->site, r->day, parts, nparts);
     agg_group_t *g = &a->g[gi];
     g->views++;
     if (r->interaction_ms > 0) {
         g->isum += r->interaction_ms;
         g->icnt++;
     }
-    if (has_visitor && pair_add(a, gi, vi)) g->visitors++;
+    if (!c->has_visitor || (a->novisitors & AGG_BIT(kind))) return;
+    /* A visitor's rows mostly repeat its last group of a kind (same site,
+     * device, OS, browser, country): that pair is known without probing
+     * the pair table, whose probes are cache misses. */
+    uint32_t *last = &a->vlast[c->vi * AGG_NKINDS + (size_t)kind];
+    if (*last == gi + 1) return;
+    *last = (uint32_t)(gi + 1);
+    if (pair_add(a, gi, c->vi)) g->visitors++;
+}
+
+/* A dim group: one part. */
+static void count1(agg_t *a, const rowctx_t *c, int kind, agg_str_t label, uint64_t label_h)
+{
+    count(a, c, kind, &label, &label_h, 1);
 }
 
 static char *scratch(agg_t *a, size_t n)
@@ -327,6 +379,7 @@ static const agg_str_t S_UNKNOWN_LC = { "unknown", 7 };
 static const agg_str_t S_UNKNOWN = { "Unknown", 7 };
 static const agg_str_t S_ZERO = { "0", 1 };
 static const agg_str_t S_EMPTY = { "", 0 };
+#define H_EMPTY hash_str(S_EMPTY)
 
 static agg_str_t or_else(agg_str_t s, agg_str_t dflt)
 {
@@ -335,17 +388,33 @@ static agg_str_t or_else(agg_str_t s, agg_str_t dflt)
 
 void agg_add_row(agg_t *a, const agg_row_t *r)
 {
-    int hv = r->visitor.s != NULL;    /* COUNT(DISTINCT) skips NULL */
-    size_t vi = hv ? visitor_at(a, r->visitor) : 0;
+    /* Rows come in runs of one site: new groups share one pooled copy of
+     * it, and comparing a group's site is then a pointer comparison. */
+    agg_row_t rs;
+    if (!str_eq(r->site, a->site)) {
+        a->site = pool_copy(a, r->site);
+        a->site_h = hash_str(a->site);
+    }
+    if (r->site.s != a->site.s) {
+        rs = *r;
+        rs.site = a->site;
+        r = &rs;
+    }
+    rowctx_t c = { r, a->site_h, r->visitor.s != NULL, 0 };  /* COUNT(DISTINCT) skips NULL */
+    if (c.has_visitor && (a->novisitors & AGG_ALL_KINDS) != AGG_ALL_KINDS)
+        c.vi = visitor_at(a, r->visitor);
+    else c.has_visitor = 0;
     agg_str_t dev = or_else(r->device_type, S_UNKNOWN_LC);
     agg_str_t cc = or_else(r->country_code, S_UNKNOWN_LC);
+    uint64_t dev_h = hash_str(dev), cc_h = hash_str(cc);
 
     agg_str_t main[3] = { dev, cc, r->is_returning };
-    count(a, AGG_MAIN, r, main, 3, hv, vi);
-    count(a, AGG_SITE, r, &S_EMPTY, 1, hv, vi);
-    count(a, AGG_PATH, r, &r->path, 1, hv, vi);
-    count(a, AGG_REFERRER, r, &r->referrer_type, 1, hv, vi);
-    count(a, AGG_OS, r, &r->os_name, 1, hv, vi);
+    uint64_t main_h[3] = { dev_h, cc_h, hash_str(r->is_returning) };
+    count(a, &c, AGG_MAIN, main, main_h, 3);
+    count1(a, &c, AGG_SITE, S_EMPTY, H_EMPTY);
+    count1(a, &c, AGG_PATH, r->path, hash_str(r->path));
+    count1(a, &c, AGG_REFERRER, r->referrer_type, hash_str(r->referrer_type));
+    count1(a, &c, AGG_OS, r->os_name, hash_str(r->os_name));
 
     /* CASE WHEN name IS NULL THEN 'Unknown' WHEN version IS NULL THEN name
      *      ELSE CONCAT(name, ' ', version) END */
@@ -360,7 +429,7 @@ void agg_add_row(agg_t *a, const agg_row_t *r)
         memcpy(b + r->browser_name.len + 1, r->browser_version.s, r->browser_version.len);
         br = (agg_str_t){ b, n };
     }
-    count(a, AGG_BROWSER, r, &br, 1, hv, vi);
+    count1(a, &c, AGG_BROWSER, br, hash_str(br));
 
     /* CONCAT(IFNULL(screen_width, 0), 'x', IFNULL(screen_height, 0)) */
     agg_str_t w = or_else(r->screen_width, S_ZERO), h = or_else(r->screen_height, S_ZERO);
@@ -370,10 +439,10 @@ void agg_add_row(agg_t *a, const agg_row_t *r)
     b[w.len] = 'x';
     memcpy(b + w.len + 1, h.s, h.len);
     agg_str_t res = { b, n };
-    count(a, AGG_RESOLUTION, r, &res, 1, hv, vi);
+    count1(a, &c, AGG_RESOLUTION, res, hash_str(res));
 
-    count(a, AGG_COUNTRY, r, &cc, 1, hv, vi);
-    count(a, AGG_DEVICE, r, &dev, 1, hv, vi);
+    count1(a, &c, AGG_COUNTRY, cc, cc_h);
+    count1(a, &c, AGG_DEVICE, dev, dev_h);
 }
 
 size_t agg_ngroups(const agg_t *a)
@@ -395,7 +464,8 @@ long long agg_group_avg(const agg_group_t *g)
 
 void agg_tally(agg_t *a, int kind, agg_str_t label, long long views, long long visitors)
 {
-    size_t gi = group_at(a, 1, kind, S_EMPTY, 0, &label, 1);
+    uint64_t lh = hash_str(label);
+    size_t gi = group_at(a, group_hash(1, kind, H_EMPTY, 0, &lh, 1), 1, kind, S_EMPTY, 0, &label, 1);
     a->g[gi].views += views;
     a->g[gi].visitors += visitors;
 }
@@ -404,7 +474,8 @@ const agg_group_t *agg_tallied(const agg_t *a, int kind, agg_str_t label)
 {
     if (!a->gtabcap) return NULL;
     size_t s;
-    size_t i = group_find(a, group_hash(1, kind, S_EMPTY, 0, &label, 1), 1, kind, S_EMPTY, 0,
+    uint64_t lh = hash_str(label);
+    size_t i = group_find(a, group_hash(1, kind, H_EMPTY, 0, &lh, 1), 1, kind, S_EMPTY, 0,
                           &label, 1, &s);
     return i == SIZE_MAX ? NULL : &a->g[i];
 }

@@ -70,6 +70,14 @@ typedef struct agg agg_t;
 agg_t *agg_new(void);
 void agg_free(agg_t *a);
 
+/* Bit of a kind in a kinds mask; every kind. */
+#define AGG_BIT(kind) (1u << (kind))
+#define AGG_ALL_KINDS (AGG_BIT(AGG_NKINDS) - 1u)
+/* Leave the distinct visitors of these kinds uncounted (visitors stays 0)
+ * from now on: a reader that never shows them saves a third of the
+ * counting. Default: every kind counted (the rollup writes them all). */
+void agg_skip_visitors(agg_t *a, unsigned kinds);
+
 /* Count one row into its AGG_MAIN group and every dim group. */
 void agg_add_row(agg_t *a, const agg_row_t *row);
 

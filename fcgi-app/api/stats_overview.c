@@ -268,6 +268,9 @@ void stats_overview_handler(req_t *req, resp_t *resp)
     json_object *trend_j = NULL;
     agg_t *raw = agg_new(), *tally = agg_new();
     db_res_t *r = NULL;
+    /* Device and referrer lists show no visitors, and the main groups only
+     * feed the average: their distinct visitors are not counted. */
+    agg_skip_visitors(raw, AGG_BIT(AGG_MAIN) | AGG_BIT(AGG_DEVICE) | AGG_BIT(AGG_REFERRER));
     if (classify(site, cutoff > horizon ? cutoff : horizon, today, &dd) != 0) goto dberr;
     long L = dd.first_raw;
     const char *rl = dd.rolled;

@@ -156,6 +156,11 @@ static void distinct_visitors_per_group_and_day(void **state)
     r = row(7, "t", "a");                  /* other site */
     r.path = S("/x");
     agg_add_row(a, &r);
+    char site_copy[] = "s";                /* the same site in another buffer */
+    r = row(7, site_copy, "c");
+    r.path = S("/y");
+    agg_add_row(a, &r);
+    site_copy[0] = 'u';                    /* groups keep their own copy */
     r = row(7, "s", NULL);                 /* COUNT(DISTINCT) skips NULL */
     r.path = S("/x");
     agg_add_row(a, &r);
@@ -164,10 +169,11 @@ static void distinct_visitors_per_group_and_day(void **state)
     assert_int_equal(g->views, 5);
     assert_int_equal(g->visitors, 2);      /* a, b */
     g = find(a, AGG_PATH, 7, "s", "/y");
-    assert_int_equal(g->views, 2);
+    assert_int_equal(g->views, 3);
     assert_int_equal(g->visitors, 2);      /* c, b */
     assert_int_equal(find(a, AGG_SITE, 7, "s", "")->visitors, 3);
-    assert_int_equal(find(a, AGG_SITE, 7, "s", "")->views, 7);
+    assert_int_equal(find(a, AGG_SITE, 7, "s", "")->views, 8);
+    assert_null(find(a, AGG_SITE, 7, "u", ""));
     assert_int_equal(find(a, AGG_PATH, 8, "s", "/x")->visitors, 1);
     assert_int_equal(find(a, AGG_PATH, 7, "t", "/x")->visitors, 1);
     /* is_returning splits the main groups: a visitor in both counts in both */
@@ -310,6 +316,65 @@ static void grows_without_losing_counts(void **state)
     agg_free(a);
 }
 
+/* A visitor coming back to a group after other groups of the same kind
+ * (A, B, A) is still one visitor of A; interleaved visitors too. */
+static void returning_to_a_group_counts_once(void **state)
+{
+    (void)state;
+    agg_t *a = agg_new();
+    const char *paths[] = { "/a", "/b", "/a", "/b", "/c", "/a" };
+    const char *vis[] = { "v1", "v1", "v1", "v2", "v1", "v2" };
+    for (size_t i = 0; i < 6; i++) {
+        agg_row_t r = row(3, "s", vis[i]);
+        r.path = S(paths[i]);
+        r.os_name = S(i % 2 ? "Linux" : "Mac");    /* Mac: v1 only */
+        agg_add_row(a, &r);
+    }
+    assert_int_equal(find(a, AGG_PATH, 3, "s", "/a")->visitors, 2);
+    assert_int_equal(find(a, AGG_PATH, 3, "s", "/a")->views, 3);
+    assert_int_equal(find(a, AGG_PATH, 3, "s", "/b")->visitors, 2);
+    assert_int_equal(find(a, AGG_PATH, 3, "s", "/c")->visitors, 1);
+    assert_int_equal(find(a, AGG_OS, 3, "s", "Mac")->visitors, 1);
+    assert_int_equal(find(a, AGG_OS, 3, "s", "Linux")->visitors, 2);
+    assert_int_equal(find(a, AGG_SITE, 3, "s", "")->visitors, 2);
+    agg_free(a);
+}
+
+/* Skipped kinds keep their views and averages but count no visitors; the
+ * others are unaffected. */
+static void skipped_kinds_count_views_only(void **state)
+{
+    (void)state;
+    agg_t *a = agg_new();
+    agg_skip_visitors(a, AGG_BIT(AGG_MAIN) | AGG_BIT(AGG_DEVICE) | AGG_BIT(AGG_REFERRER));
+    const char *vis[] = { "v1", "v2", "v1" };
+    for (size_t i = 0; i < 3; i++) {
+        agg_row_t r = row(4, "s", vis[i]);
+        agg_add_row(a, &r);
+    }
+    assert_int_equal(find(a, AGG_DEVICE, 4, "s", "desktop")->views, 3);
+    assert_int_equal(find(a, AGG_DEVICE, 4, "s", "desktop")->visitors, 0);
+    assert_int_equal(find(a, AGG_REFERRER, 4, "s", "search")->visitors, 0);
+    assert_int_equal(find(a, AGG_COUNTRY, 4, "s", "NO")->visitors, 2);
+    assert_int_equal(find(a, AGG_PATH, 4, "s", "/")->visitors, 2);
+    assert_int_equal(find(a, AGG_SITE, 4, "s", "")->visitors, 2);
+    for (size_t i = 0; i < agg_ngroups(a); i++) {
+        const agg_group_t *g = agg_group(a, i);
+        if (g->kind != AGG_MAIN) continue;
+        assert_int_equal(g->views, 3);
+        assert_int_equal(g->visitors, 0);
+        assert_int_equal(agg_group_avg(g), 1000);
+    }
+    agg_free(a);
+    a = agg_new();                         /* every kind skipped: no visitor table */
+    agg_skip_visitors(a, AGG_ALL_KINDS);
+    agg_row_t r = row(4, "s", "v1");
+    agg_add_row(a, &r);
+    assert_int_equal(find(a, AGG_SITE, 4, "s", "")->views, 1);
+    assert_int_equal(find(a, AGG_SITE, 4, "s", "")->visitors, 0);
+    agg_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +386,8 @@ int main(void)
         cmocka_unit_test(tally_merges_and_ranks),
         cmocka_unit_test(str_cmp_orders_like_binary_collation),
         cmocka_unit_test(grows_without_losing_counts),
+        cmocka_unit_test(returning_to_a_group_counts_once),
+        cmocka_unit_test(skipped_kinds_count_views_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
