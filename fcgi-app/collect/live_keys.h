@@ -41,6 +41,12 @@
  *   rt:<site>:vh:<t/3600000>  STRING  pageviews in that UTC hour (EXPIRE 176400)
  *   rt:<site>:eh:<t/3600000>  STRING  events in that UTC hour (EXPIRE 176400)
  *
+ * The shipper writes each of these keys once per batch (INCRBY/HINCRBY by
+ * the batch's count, one ZADD with all its members, one EXPIRE after the
+ * batch's writes): the values are those one write per record in arrival
+ * order gives (a ZADD naming a member twice keeps the later score); a TTL
+ * counts from the batch's last write, well under a second later.
+ *
  * Burst counters, bot-IP tiers and correlator prints belong to defense/
  * (defense/score.h, defense/correlator.h): burst:<iphash>,
  * botip:s:<iphash>, botip:c:<iphash>, corr:*. */
