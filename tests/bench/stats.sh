@@ -113,7 +113,20 @@ echo "dashboard:        api $dsh ms"
 
 # Between 00:00 UTC and yesterday's rollup (the 03:00 run), yesterday is
 # counted from its raw rows (decision 6): the overview's slowest daily state.
+# A session holds the maintenance lock meanwhile, so the workers' own job
+# cannot roll the 'stale' day up in the middle of the measurement.
+fifo=$(mktemp -u /tmp/echelon-stats.XXXXXX)
+mkfifo "$fifo"
+{ echo "SELECT GET_LOCK('echelon_maint', 30);"; cat "$fifo"; } | $DB >/dev/null &
+lockpid=$!
+exec 9>"$fifo"
+sleep 1
 $DB -e "UPDATE maintenance_log SET status = 'stale' WHERE date = UTC_DATE() - INTERVAL 1 DAY"
 y30=$(api "/api/stats/overview?site_id=$SITE&days=30")
+y90=$(api "/api/stats/overview?site_id=$SITE&days=90")
 $DB -e "UPDATE maintenance_log SET status = 'complete' WHERE date = UTC_DATE() - INTERVAL 1 DAY"
+exec 9>&-                # end of input: the session ends and the lock goes with it
+wait "$lockpid" || true
+rm -f "$fifo"
 echo "overview 30 days, yesterday not yet rolled up: api $y30 ms"
+echo "overview 90 days, yesterday not yet rolled up: api $y90 ms"
