@@ -226,8 +226,37 @@ void req_init_envp(req_t *r, arena_t *a, char *const *envp)
 
 const char *req_env(const req_t *r, const char *name) { return r->env(r->env_ctx, name); }
 
+/* Header names come from a small set of literals, so their CGI forms and
+ * hashes are remembered per process (slot by the name's address, checked by
+ * content, so any caller's buffer is safe). */
+typedef struct hname {
+    char name[48];
+    char var[48 + 6];
+    size_t n;
+    uint32_t h;
+} hname_t;
+
+static hname_t hnames[32];
+
+static const hname_t *header_cgi(const char *name)
+{
+    hname_t *e = &hnames[((uintptr_t)name >> 3) % (sizeof hnames / sizeof hnames[0])];
+    if (e->name[0] && strcmp(e->name, name) == 0) return e;
+    size_t nl = strlen(name);
+    if (nl == 0 || nl >= sizeof e->name) return NULL;
+    memcpy(e->name, name, nl + 1);
+    e->n = cgi_name(name, e->var, sizeof e->var);
+    e->h = name_hash(e->var, e->n);
+    return e;
+}
+
 const char *req_header(const req_t *r, const char *name)
 {
+    const hname_t *e = header_cgi(name);
+    if (e) {
+        if (r->env == envx_get) return envx_find(r->env_ctx, e->var, e->n, e->h);
+        return r->env(r->env_ctx, e->var);
+    }
     char var[128];
     size_t n = cgi_name(name, var, sizeof var);
     if (r->env == envx_get) return envx_find(r->env_ctx, var, n, name_hash(var, n));
