@@ -30,6 +30,7 @@ export ECHELON_SPOOL_DIR="$W/spool"
 "$W/bench" "$W/uris.txt" "$N" 2>&1 | tail -1
 if command -v valgrind >/dev/null; then
     valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$W/bench" "$W/uris.txt" 2000 >/dev/null 2>&1
-    total=$(callgrind_annotate --inclusive=yes "$W/cg.out" 2>/dev/null | awk '/:dispatch /{gsub(",","",$1); print $1; exit}')
+    # awk exits at the first match: the pipe's SIGPIPE must not end the script.
+    total=$(callgrind_annotate --inclusive=yes "$W/cg.out" 2>/dev/null | awk '/:dispatch /{gsub(",","",$1); print $1}' | head -1 || true)
     echo "instructions per beacon (dispatch, callgrind): $((total / 2000))"
 fi
