@@ -31,6 +31,8 @@
 #include <unistd.h>
 #include <gcrypt.h>
 #include "core/config.h"
+#include "admin/html.h"
+#include "admin/shell.h"
 #include "core/log.h"
 #include "store/kv.h"
 
@@ -597,78 +599,63 @@ int auth_admin(req_t *req, resp_t *resp)
 /* ------------------------------------------------------------------ */
 /* login page                                                          */
 
-/* Minimal escaping writer for the login page. TODO(admin): switch to the
- * shared HTML writer of admin/ once it exists. */
-static void html_escape(resp_t *resp, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': resp_puts(resp, "&amp;"); break;
-        case '<': resp_puts(resp, "&lt;"); break;
-        case '>': resp_puts(resp, "&gt;"); break;
-        case '"': resp_puts(resp, "&quot;"); break;
-        case '\'': resp_puts(resp, "&#39;"); break;
-        default: resp_write(resp, s, 1);
-        }
-    }
-}
-
 enum login_msg { MSG_NONE, MSG_RATE, MSG_DENIED, MSG_NOT_CONFIGURED };
 
+/* spec/40 §6.9. Through the admin HTML writer like every other page, so the
+ * shell (head, footer, stylesheet) and its escaping are shared; the page has
+ * no data of its own beyond the version, which html_login_end escapes. */
 static void login_page(req_t *req, resp_t *resp, enum login_msg msg)
 {
     (void)req;
     resp_set(resp, 200, "text/html; charset=utf-8", NULL, 0);
     resp_header(resp, "Cache-Control", "no-store");
-    resp_puts(resp,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"robots\" content=\"noindex, nofollow\">\n"
-        "<title>Login \xE2\x80\x94 Echelon Analytics</title>\n"
-        "<link rel=\"stylesheet\" href=\"/styles.css\">\n"
-        "<style>body{display:flex;min-height:100vh;align-items:center;justify-content:center;margin:0}"
-        ".login-card{max-width:24rem;width:100%;background:var(--ea-surface,#1a1a1a);"
-        "border:1px solid var(--ea-border,#333);border-top:3px solid var(--ea-accent,#ff6600);"
-        "padding:1.5rem;text-align:center}"
-        ".login-card img{opacity:.8}.login-card form{text-align:left}"
-        ".login-card label{display:block;margin-top:.75rem}.login-card input{width:100%;box-sizing:border-box}"
-        ".login-msg{border:1px solid var(--ea-danger,#c33);color:var(--ea-danger,#c33);padding:.5rem;margin:.75rem 0}"
-        "</style>\n</head>\n<body>\n<main class=\"login-card\">\n"
+    html_t h;
+    html_init(&h, &resp->body);
+    html_login_begin(&h, "Login \xE2\x80\x94 Echelon Analytics");
+    html_raw(&h,
         "<img src=\"/img/mmm.webp\" width=\"200\" height=\"200\" "
         "alt=\"Echelon Analytics mascot, a small robot keeping watch\">\n"
         "<h1><a href=\"https://ea.js.org/\" target=\"_blank\" rel=\"noopener\">Echelon Analytics</a></h1>\n");
     switch (msg) {
     case MSG_RATE:
-        resp_puts(resp, "<div class=\"login-msg\" role=\"alert\">RATE LIMITED \xE2\x80\x94 Too many failed "
-                        "attempts. Try again later.</div>\n");
+        html_raw(&h, "<div class=\"alert danger\" role=\"alert\">RATE LIMITED \xE2\x80\x94 Too many failed "
+                     "attempts. Try again later.</div>\n");
         break;
     case MSG_DENIED:
-        resp_puts(resp, "<div class=\"login-msg\" role=\"alert\">ACCESS DENIED \xE2\x80\x94 Invalid "
-                        "credentials.</div>\n");
+        html_raw(&h, "<div class=\"alert danger\" role=\"alert\">ACCESS DENIED \xE2\x80\x94 Invalid "
+                     "credentials.</div>\n");
         break;
     case MSG_NOT_CONFIGURED:
-        resp_puts(resp, "<div class=\"login-msg\" role=\"alert\">Authentication is not configured. "
-                        "Set ECHELON_USERNAME and ECHELON_PASSWORD_HASH (or ECHELON_SECRET for API "
-                        "access).</div>\n");
+        html_raw(&h, "<div class=\"alert danger\" role=\"alert\">Authentication is not configured. "
+                     "Set ECHELON_USERNAME and ECHELON_PASSWORD_HASH (or ECHELON_SECRET for API "
+                     "access).</div>\n");
         break;
     case MSG_NONE: break;
     }
-    resp_puts(resp,
+    html_raw(&h,
         "<form method=\"POST\">\n"
         "<label for=\"username\">username</label>\n"
         "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\n"
         "<label for=\"password\">password</label>\n"
         "<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\n"
-        "<p><button type=\"submit\">&gt; authenticate</button></p>\n"
-        "</form>\n<footer>\n<p>Privacy-first analytics. No cookies required.</p>\n<hr>\n"
-        "<p><a href=\"https://ea.js.org/\" target=\"_blank\" rel=\"noopener\">Echelon Analytics "
-        "\xF0\x9F\xA9\xBA</a> ");
-    html_escape(resp, cfg->version ? cfg->version : "dev");
-    resp_puts(resp, "</p>\n</footer>\n</main>\n</body>\n</html>\n");
+        "<button type=\"submit\" class=\"btn\">&gt; authenticate</button>\n"
+        "</form>\n");
+    html_login_end(&h);
+}
+
+/* §6.2 runs for every /admin request that passed authentication, and the
+ * login page is one (§2.8 step 2): a ?site_id= or ?days= on it sticks, on
+ * every outcome (page, 303, 500) alike. */
+static void login_selection(req_t *req, resp_t *resp)
+{
+    const char *site;
+    long days;
+    admin_selection(req, resp, &site, &days);
 }
 
 void auth_login_get(req_t *req, resp_t *resp)
 {
+    login_selection(req, resp);
     const char *e = req_query(req, "error");
     login_page(req, resp, e && !strcmp(e, "auth_not_configured") ? MSG_NOT_CONFIGURED : MSG_NONE);
 }
@@ -734,6 +721,7 @@ static const char *form_field(req_t *req, const char *name)
 
 void auth_login_post(req_t *req, resp_t *resp)
 {
+    login_selection(req, resp);
     const char *ip = auth_client_ip(req);
     if (login_limited(ip)) {
         login_page(req, resp, MSG_RATE);

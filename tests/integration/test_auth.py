@@ -96,6 +96,48 @@ def test_login_page():
     t.eq("HEAD login page", t.request("HEAD", "/admin/login").status, 200)
 
 
+def test_login_page_shell():
+    """The login page is written by the admin HTML writer (html_login_begin/end):
+    the shared stylesheet's login card, the footer of §6.9, no page-private CSS,
+    and the §6.2 site/days selection like every other /admin request."""
+    body = t.get("/admin/login").text
+    t.ok("login shell: doctype first", body.startswith("<!DOCTYPE html>\n<html lang=\"en\">"))
+    t.ok("login shell: card", '<body class="login">' in body and '<main class="login-card">' in body)
+    t.ok("login shell: stylesheet and favicon", '<link rel="stylesheet" href="/styles.css">' in body and
+         '<link rel="icon" href="/favicon.ico">' in body)
+    t.ok("login shell: no inline style", "<style" not in body and "style=" not in body)
+    t.ok("login shell: no nav", "<nav" not in body)
+    t.ok("login shell: mascot", 'src="/img/mmm.webp"' in body and 'width="200" height="200"' in body)
+    t.ok("login shell: heading links to ea.js.org",
+         '<h1><a href="https://ea.js.org/" target="_blank" rel="noopener">Echelon Analytics</a></h1>' in body)
+    t.ok("login shell: footer slogan, rule, link, version",
+         re.search(r'<footer[^>]*>.*Data er den nye oljen!.*<hr>.*Echelon Analytics \U0001fa7a</a>.*'
+                   r'</footer>\n</main>\n</body>\n</html>\n$', body, re.S), body[-400:])
+    t.eq("login shell: one form", body.count("<form"), 1)
+    r = login(USER, PW + "x")
+    t.ok("login shell: denial in a danger box",
+         '<div class="alert danger" role="alert">ACCESS DENIED \u2014 Invalid credentials.</div>' in r.text)
+    t.ok("login shell: denial page is complete", r.text.endswith("</html>\n"))
+    r = t.get("/admin/login?error=auth_not_configured")
+    t.ok("login shell: notice in a danger box", '<div class="alert danger" role="alert">Authentication is not '
+         'configured.' in r.text)
+    r = t.get("/admin/login?error=%3Cscript%3E")
+    t.ok("login shell: unknown error value shows nothing", "alert" not in r.text and "<script" not in r.text)
+    t.eq("login shell: HEAD has no body", t.request("HEAD", "/admin/login").body, b"")
+    # §6.2: the selection is computed for /admin/login too
+    r = t.get("/admin/login?site_id=shop.example&days=7")
+    sc = r.headers.get("set-cookie", "")
+    t.ok("login selection: site cookie",
+         "echelon_site=shop.example; Path=/admin; HttpOnly; SameSite=Lax; Secure; Max-Age=31536000" in sc, sc)
+    t.ok("login selection: days cookie",
+         "echelon_days=7; Path=/admin; HttpOnly; SameSite=Lax; Secure; Max-Age=31536000" in sc, sc)
+    r = t.get("/admin/login?site_id=shop.example&days=7",
+              {"Cookie": "echelon_site=shop.example; echelon_days=7"})
+    t.ok("login selection: unchanged values set nothing", "set-cookie" not in r.headers, r.headers.get("set-cookie"))
+    r = t.get("/admin/login")
+    t.ok("login selection: no query, no cookie", "set-cookie" not in r.headers)
+
+
 def test_login_success_and_session():
     r = login()
     t.eq("login: 303", r.status, 303)
@@ -303,7 +345,8 @@ def test_normal_mode_documents():
     t.eq("/ -> 303 /admin", (r.status, r.headers.get("location"), r.body), (303, "/admin", b""))
 
 
-for fn in [test_bearer, test_login_page, test_login_success_and_session, test_login_failures, test_rate_limit,
+for fn in [test_bearer, test_login_page, test_login_page_shell, test_login_success_and_session, test_login_failures,
+           test_rate_limit,
            test_csrf, test_logout_and_admin_gate, test_public_mode, test_normal_mode_documents,
            test_session_expiry]:
     t.run(fn)
