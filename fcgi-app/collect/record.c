@@ -61,7 +61,8 @@ void rec_datetime(long long ms, char out[24])
 /* Records are written by hand, not through json-c: this runs once per
  * accepted beacon and building a json-c tree cost a third of the beacon's
  * instructions. The output is what json-c would print (plain, no "\/"):
- * the parser below reads it with json-c.
+ * the parsers below read it back (a direct one for exactly this layout,
+ * json-c for anything else).
  * The writer keeps a raw cursor into the buffer and makes room once per
  * string (its worst case, every byte escaped as \u00XX) and once per batch
  * of fixed text, instead of a bounds check per byte. */
@@ -277,7 +278,7 @@ void rec_to_json(const rec_t *r, buf_t *b)
     jw_end(&w);
 }
 
-/* ---- parsing ---- */
+/* ---- parsing: json-c (any valid JSON with the record's keys) ---- */
 
 static const char *gstr(arena_t *a, json_object *o, const char *k)
 {
@@ -312,7 +313,7 @@ static int gid(json_object *o, unsigned char id[REC_ID_LEN])
     return 0;
 }
 
-int rec_parse(arena_t *a, const char *s, size_t n, rec_t *out)
+int rec_parse_json(arena_t *a, const char *s, size_t n, rec_t *out)
 {
     memset(out, 0, sizeof *out);
     json_tokener *tok = json_tokener_new();
@@ -407,4 +408,282 @@ int rec_parse(arena_t *a, const char *s, size_t n, rec_t *out)
 done:
     json_object_put(o);
     return rc;
+}
+
+/* ---- parsing: direct, for exactly the layout rec_to_json writes ----
+ *
+ * The shipper parses every record once; through json-c (a tokener, a hash
+ * table per object, a copy of every string) that was about half of the
+ * shipper child's CPU. Our own writer's output has one shape: keys in a fixed
+ * order, no whitespace, strings with only the escapes jw_str emits, integers
+ * that fit in 64 bits. This parser walks that shape with literal matches and
+ * decodes strings straight into the arena.
+ *
+ * It only ever says "this is the record" or "not my layout" (REC_NOT_FAST):
+ * anything it does not recognise byte for byte (older spool files, records
+ * written by hand or by a future writer, whitespace, other escapes, "\u0000",
+ * numbers json-c would read differently, ids that are not plain hex) and
+ * every record the json-c path would reject on its meaning (kind, a missing
+ * required string, too many events) goes to rec_parse_json, which decides.
+ * So rec_parse accepts and rejects exactly what it did with json-c alone,
+ * with the same result; tests/unit/test_collect_record.c checks both paths
+ * against each other on generated and mutated records. */
+typedef struct rp {
+    arena_t *a;
+    const char *p, *end;
+} rp_t;
+
+static int rp_lit(rp_t *r, const char *lit, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, lit, n) != 0) return -1;
+    r->p += n;
+    return 0;
+}
+#define RP_LIT(r, s) rp_lit((r), (s), sizeof(s) - 1)
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* A JSON string or null (*out = NULL), decoded into the arena with its
+ * length. Raw bytes >= 0x20 are copied as json-c copies them (it does not
+ * validate UTF-8 by default); a raw control byte, "\/", "\u0000" and any
+ * \u escape other than U+0001..U+001F are not our writer's and refused. */
+static int rp_str(rp_t *r, const char **out, size_t *len)
+{
+    if (RP_LIT(r, "null") == 0) {
+        *out = NULL;
+        *len = 0;
+        return 0;
+    }
+    if (r->p >= r->end || *r->p != '"') return -1;
+    const char *s = r->p + 1, *p = s, *end = r->end;
+    int esc = 0;
+    for (;;) {
+        while (end - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            if (swar_special(v)) break;
+            p += 8;
+        }
+        if (p >= end) return -1;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') break;
+        if (c < 0x20) return -1;
+        if (c == '\\') {
+            if (end - p < 2) return -1;
+            esc = 1;
+            p += 2;                        /* the escaped byte may be '"' */
+        } else {
+            p++;
+        }
+    }
+    r->p = p + 1;
+    if (!esc) {
+        *out = arena_strndup(r->a, s, (size_t)(p - s));
+        *len = (size_t)(p - s);
+        return 0;
+    }
+    char *d = arena_alloc(r->a, (size_t)(p - s) + 1), *o = d;
+    for (const char *q = s; q < p;) {
+        if (*q != '\\') {
+            *o++ = *q++;
+            continue;
+        }
+        switch (q[1]) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            if (p - q < 6 || q[2] != '0' || q[3] != '0') return -1;
+            int hi = hexval((unsigned char)q[4]), lo = hexval((unsigned char)q[5]);
+            if (hi < 0 || hi > 1 || lo < 0 || (hi == 0 && lo == 0)) return -1;
+            *o++ = (char)(hi << 4 | lo);
+            q += 6;
+            continue;
+        }
+        default: return -1;
+        }
+        q += 2;
+    }
+    *o = '\0';
+    *out = d;
+    *len = (size_t)(o - d);
+    return 0;
+}
+
+/* An integer as jw_int writes it: -?(0|[1-9][0-9]*) within int64. "-0",
+ * leading zeros and anything larger are left to json-c (which reads them
+ * its own way: uint64, clamping). A following '.', 'e' or digit cannot
+ * slip through: the caller's next literal match fails on it. */
+static int rp_int(rp_t *r, long long *out)
+{
+    const char *p = r->p, *end = r->end;
+    int neg = 0;
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p >= end || *p < '0' || *p > '9') return -1;
+    if (*p == '0') {
+        if (neg || (p + 1 < end && p[1] >= '0' && p[1] <= '9')) return -1;
+        r->p = p + 1;
+        *out = 0;
+        return 0;
+    }
+    unsigned long long u = 0;
+    int nd = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (++nd > 19) return -1;          /* 19 digits cannot overflow u64 */
+        u = u * 10 + (unsigned)(*p - '0');
+    }
+    if (u > (neg ? (unsigned long long)INT64_MAX + 1 : (unsigned long long)INT64_MAX)) return -1;
+    *out = neg ? -(long long)(u - 1) - 1 : (long long)u;
+    r->p = p;
+    return 0;
+}
+
+/* "<32 hex>" (gid's sscanf would also take signs, spaces and 0x: json-c's) */
+static int rp_id(rp_t *r, unsigned char id[REC_ID_LEN])
+{
+    const char *p = r->p;
+    if (r->end - p < REC_ID_LEN * 2 + 2 || p[0] != '"' || p[REC_ID_LEN * 2 + 1] != '"') return -1;
+    for (int i = 0; i < REC_ID_LEN; i++) {
+        int hi = hexval((unsigned char)p[1 + 2 * i]), lo = hexval((unsigned char)p[2 + 2 * i]);
+        if (hi < 0 || lo < 0) return -1;
+        id[i] = (unsigned char)(hi << 4 | lo);
+    }
+    r->p = p + REC_ID_LEN * 2 + 2;
+    return 0;
+}
+
+/* ,"key":<string or null> and ,"key":<integer>; `key` is a literal */
+#define RP_KSTR(r, key, dst) \
+    (RP_LIT(r, ",\"" key "\":") == 0 && rp_str(r, &(dst), &sl_) == 0)
+#define RP_KINT(r, key, dst) \
+    (RP_LIT(r, ",\"" key "\":") == 0 && rp_int(r, &(dst)) == 0)
+
+/* json_object_get_int: an int64 outside int32 is clamped, not wrapped */
+static int32_t clamp32(long long v)
+{
+    return v <= INT32_MIN ? INT32_MIN : v >= INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+static int rp_view(rp_t *r, rec_t *out)
+{
+    rec_view_t *w = &out->view;
+    size_t sl_;
+    long long rt, pwa;
+    if (!RP_KSTR(r, "fp", out->fp) || RP_LIT(r, ",\"row\":{\"id\":") || rp_id(r, w->id) ||
+        !RP_KSTR(r, "visitor_id", w->visitor_id) || !RP_KSTR(r, "path", w->path) ||
+        !RP_KSTR(r, "site_id", w->site_id) || !RP_KSTR(r, "session_id", w->session_id) ||
+        !RP_KINT(r, "interaction_ms", w->interaction_ms))
+        return -1;
+    if (RP_LIT(r, ",\"screen_width\":")) return -1;
+    if (RP_LIT(r, "null") != 0) {
+        if (rp_int(r, &w->w)) return -1;
+        w->has_w = 1;
+    }
+    if (RP_LIT(r, ",\"screen_height\":")) return -1;
+    if (RP_LIT(r, "null") != 0) {
+        if (rp_int(r, &w->h)) return -1;
+        w->has_h = 1;
+    }
+    if (!RP_KSTR(r, "device_type", w->device_type) || !RP_KSTR(r, "os_name", w->os_name) ||
+        !RP_KSTR(r, "browser_name", w->browser_name) ||
+        !RP_KSTR(r, "browser_version", w->browser_version) ||
+        !RP_KSTR(r, "country_code", w->country_code) || !RP_KINT(r, "is_returning", rt) ||
+        !RP_KSTR(r, "referrer", w->referrer) || !RP_KSTR(r, "referrer_type", w->referrer_type) ||
+        !RP_KINT(r, "is_pwa", pwa) || !RP_KSTR(r, "utm_source", w->utm[0]) ||
+        !RP_KSTR(r, "utm_medium", w->utm[1]) || !RP_KSTR(r, "utm_campaign", w->utm[2]) ||
+        !RP_KSTR(r, "utm_content", w->utm[3]) || !RP_KSTR(r, "utm_term", w->utm[4]) ||
+        RP_LIT(r, "}"))
+        return -1;
+    w->is_returning = (int)rt;
+    w->is_pwa = (int)pwa;
+    return w->visitor_id && w->path && w->site_id ? 0 : -1;
+}
+
+static int rp_events(rp_t *r, rec_t *out)
+{
+    rec_events_t *e = &out->events;
+    size_t sl_;
+    long long rt, hour, month, dow;
+    if (RP_LIT(r, ",\"ctx\":{\"site_id\":") || rp_str(r, &e->site_id, &sl_) ||
+        !RP_KSTR(r, "visitor_id", e->visitor_id) || !RP_KSTR(r, "device_type", e->device_type) ||
+        !RP_KSTR(r, "referrer", e->referrer) || !RP_KINT(r, "is_returning", rt) ||
+        !RP_KINT(r, "hour", hour) || !RP_KINT(r, "month", month) ||
+        !RP_KINT(r, "day_of_week", dow) || RP_LIT(r, "},\"ev\":[") || !e->site_id)
+        return -1;
+    e->is_returning = (int)rt;
+    e->hour = (int)hour;
+    e->month = (int)month;
+    e->day_of_week = (int)dow;
+    if (RP_LIT(r, "]") == 0) return 0;
+    for (size_t i = 0;; i++) {
+        if (i == REC_MAX_EVENTS) return -1;
+        rec_event_t *x = &e->ev[i];
+        if (RP_LIT(r, "{\"id\":") || rp_id(r, x->id) ||
+            !RP_KSTR(r, "event_type", x->event_type) || !RP_KSTR(r, "session_id", x->session_id) ||
+            !RP_KSTR(r, "data", x->data) || !RP_KSTR(r, "experiment_id", x->experiment_id) ||
+            !RP_KSTR(r, "variant_id", x->variant_id) ||
+            !RP_KSTR(r, "utm_campaign", x->utm_campaign) || RP_LIT(r, "}") || !x->event_type)
+            return -1;
+        e->n = i + 1;
+        if (RP_LIT(r, "]") == 0) return 0;
+        if (RP_LIT(r, ",")) return -1;
+    }
+}
+
+int rec_parse_fast(arena_t *a, const char *s, size_t n, rec_t *out)
+{
+    memset(out, 0, sizeof *out);
+    rp_t r = { a, s, s + n };
+    const char *k, *ih;
+    size_t kl, ihl;
+    long long rl, ik;
+    if (RP_LIT(&r, "{\"k\":") || rp_str(&r, &k, &kl) || !k || kl != 1 ||
+        (k[0] != REC_HIT && k[0] != REC_VIEW && k[0] != REC_EVENTS) ||
+        RP_LIT(&r, ",\"ts\":") || rp_int(&r, &out->ts_ms) ||
+        RP_LIT(&r, ",\"ih\":") || rp_str(&r, &ih, &ihl) || !ih || ihl >= sizeof out->ip_hash ||
+        RP_LIT(&r, ",\"rl\":") || rp_int(&r, &rl) || RP_LIT(&r, ",\"ik\":") || rp_int(&r, &ik))
+        return REC_NOT_FAST;
+    out->kind = k[0];
+    memcpy(out->ip_hash, ih, ihl + 1);
+    out->rl = (int)rl;
+    out->ip_known = (int)ik;
+    if (out->kind != REC_HIT) {
+        long long v[16];
+        size_t sl_;
+        if (RP_LIT(&r, ",\"sc\":[")) return REC_NOT_FAST;
+        for (int i = 0; i < 16; i++)
+            if ((i && RP_LIT(&r, ",")) || rp_int(&r, &v[i])) return REC_NOT_FAST;
+        if (RP_LIT(&r, "]") || !RP_KSTR(&r, "v0", out->vid0)) return REC_NOT_FAST;
+        score_t *S = &out->score;
+        S->cf = clamp32(v[0]); S->timing = clamp32(v[1]); S->geo = clamp32(v[2]);
+        S->geo_site = clamp32(v[3]); S->burst = clamp32(v[4]); S->headers = clamp32(v[5]);
+        S->screen = clamp32(v[6]); S->referrer = clamp32(v[7]); S->crawler_feed = clamp32(v[8]);
+        S->ai_crawler_feed = clamp32(v[9]); S->datacenter_ip = clamp32(v[10]);
+        S->pow = clamp32(v[11]); S->bot_ip = clamp32(v[12]);
+        S->geo_hit = (uint8_t)clamp32(v[13]); S->geo_site_hit = (uint8_t)clamp32(v[14]);
+        S->pow_result = (uint8_t)clamp32(v[15]);
+        if ((out->kind == REC_VIEW ? rp_view(&r, out) : rp_events(&r, out)) != 0)
+            return REC_NOT_FAST;
+    }
+    if (RP_LIT(&r, "}") || r.p != r.end) return REC_NOT_FAST;
+    return 0;
+}
+
+int rec_parse(arena_t *a, const char *s, size_t n, rec_t *out)
+{
+    if (rec_parse_fast(a, s, n, out) == 0) return 0;
+    return rec_parse_json(a, s, n, out);
 }

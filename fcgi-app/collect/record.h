@@ -7,7 +7,8 @@
  * them to collect/ship.c together in arrival order and the rate-limit
  * counters advance in the order the requests arrived.
  *
- * Payload (compact JSON, json-c; keys short because every beacon writes one):
+ * Payload (compact JSON as json-c prints it; keys short because every beacon
+ * writes one):
  *   {"k":"v"|"e"|"h", "ts":<request ms>, "ih":"<ip hash hex or empty>",
  *    "rl":0|1 (counts toward the rate limit), "ik":0|1 (IP known),
  *    "sc":[cf,timing,geo,geo_site,burst,headers,screen,referrer,crawler_feed,
@@ -18,7 +19,8 @@
  *    "ctx":{...}, "ev":[{...},...]  (e: batch columns and per-event columns,
  *                                    each event with its own 32-hex "id")}
  * Promises: rec_*_to_json output never contains LF or NUL (spool rule);
- * rec_parse restores exactly what was written (strings in the arena).
+ * rec_parse restores exactly what was written (strings in the arena), and
+ * reads any JSON object with these keys as json-c reads it (older spool files).
  * Never: does I/O. */
 #ifndef ECHELON_COLLECT_RECORD_H
 #define ECHELON_COLLECT_RECORD_H
@@ -73,8 +75,16 @@ typedef struct rec {
 
 /* Serialise r as the payload into b (appended). */
 void rec_to_json(const rec_t *r, buf_t *b);
-/* Parse a payload. 0, or -1 when malformed (the shipper's dead-letter). */
+/* Parse a payload. 0, or -1 when malformed (the shipper's dead-letter).
+ * Tries rec_parse_fast, then rec_parse_json: same results as the latter. */
 int rec_parse(arena_t *a, const char *s, size_t n, rec_t *out);
+/* The two halves, public for the equivalence test and the benchmark.
+ * rec_parse_fast reads only rec_to_json's exact layout of a record the json
+ * path would accept: 0, or REC_NOT_FAST (not an error: ask rec_parse_json;
+ * *out and some arena bytes are then scrap). rec_parse_json: json-c. */
+#define REC_NOT_FAST 1
+int rec_parse_fast(arena_t *a, const char *s, size_t n, rec_t *out);
+int rec_parse_json(arena_t *a, const char *s, size_t n, rec_t *out);
 /* 16 bytes unique across processes (seeded from getrandom once per process
  * and again in a forked child; not secret). 0 / -1. */
 int rec_new_id(unsigned char id[REC_ID_LEN]);
