@@ -69,8 +69,11 @@ void admin_live_stats(admin_live_t *o, int public_mode)
         db_free(r);
     }
     if (public_mode) return;
-    long long backlog = 0, age = 0;
-    if (shipper_backlog(&backlog, &age) == 0) o->view_buf = backlog;
+    long long backlog = 0, age = 0, rows[SHIPPER_ROW_KINDS];
+    if (shipper_backlog_rows(&backlog, &age, rows) == 0) {
+        o->view_buf = rows[SHIPPER_ROWS_VIEWS];
+        o->event_buf = rows[SHIPPER_ROWS_EVENTS];
+    }
     timing(o);
 }
 

@@ -387,16 +387,18 @@ json_object *stats_last24h_json(void)
     return o;
 }
 
-/* The shipper publishes one backlog total for all record kinds (views and
- * events travel in the same spool records), so it is reported under
- * "views"; "events" stays 0 until it publishes per kind. */
+/* Rows accepted but not yet in MariaDB, by kind, deployment-wide: "views"
+ * counts pageview records, "events" the events the spooled event batches
+ * hold (what becomes semantic_events rows: one /e can carry 20), both as
+ * the shipper's row counters see them (store/shipper.h, collect/ship.c).
+ * Counting-only records are in spool.backlog only. */
 json_object *stats_buffers_json(void)
 {
-    long long recs = 0, age = 0;
-    shipper_backlog(&recs, &age);
+    long long recs = 0, age = 0, rows[SHIPPER_ROW_KINDS];
+    shipper_backlog_rows(&recs, &age, rows);
     json_object *b = json_object_new_object();
-    json_object_object_add(b, "views", json_object_new_int64(recs));
-    json_object_object_add(b, "events", json_object_new_int64(0));
+    json_object_object_add(b, "views", json_object_new_int64(rows[SHIPPER_ROWS_VIEWS]));
+    json_object_object_add(b, "events", json_object_new_int64(rows[SHIPPER_ROWS_EVENTS]));
     return b;
 }
 

@@ -49,6 +49,13 @@ static struct {
 } handlers[MAX_TYPES];
 static size_t nhandlers;
 
+static struct {
+    char type[SPOOL_TYPE_MAX + 1];
+    size_t tlen;
+    shipper_count_fn fn;
+} counters[MAX_TYPES];
+static size_t ncounters;
+
 static int (*test_db_alive)(void);
 static int test_mode;
 
@@ -170,6 +177,23 @@ int shipper_register(const char *type, shipper_batch_fn fn)
     snprintf(handlers[nhandlers].type, sizeof handlers[nhandlers].type, "%s", type);
     handlers[nhandlers].fn = fn;
     nhandlers++;
+    return SHIPPER_OK;
+}
+
+int shipper_register_counter(const char *type, shipper_count_fn fn)
+{
+    if (!spool_type_valid(type) || !fn) return SHIPPER_EINVAL;
+    for (size_t i = 0; i < ncounters; i++) {
+        if (strcmp(counters[i].type, type) == 0) {
+            counters[i].fn = fn;
+            return SHIPPER_OK;
+        }
+    }
+    if (ncounters == MAX_TYPES) return SHIPPER_EINVAL;
+    snprintf(counters[ncounters].type, sizeof counters[ncounters].type, "%s", type);
+    counters[ncounters].tlen = strlen(type);
+    counters[ncounters].fn = fn;
+    ncounters++;
     return SHIPPER_OK;
 }
 
@@ -638,6 +662,11 @@ typedef struct cnt {
     char base[64];
     size_t bytes;              /* counted up to here (just after an LF) */
     long long lines;
+    /* rows[] sums the counters over the lines starting at or after `from`,
+     * the segment's committed offset when last counted: moving `from` up
+     * re-reads only the lines committed since, not the whole backlog. */
+    size_t from;
+    long long rows[SHIPPER_ROW_KINDS];
 } cnt_t;
 
 static cnt_t *cnt_cache;
@@ -648,7 +677,86 @@ static int cmp_cnt(const void *key, const void *elem)
     return strcmp((const char *)key, ((const cnt_t *)elem)->base);
 }
 
-static int count_file(const char *base, unsigned kinds, cnt_t *c)
+/* Add sign * (the rows of one spool line) to rows. The prefix is checked
+ * only as far as finding the payload: a damaged line counts nothing. */
+static void count_line(const char *line, size_t len, long long rows[SHIPPER_ROW_KINDS], int sign)
+{
+    if (!ncounters) return;
+    const char *tab = memchr(line, '\t', len < SPOOL_TYPE_MAX + 1 ? len : SPOOL_TYPE_MAX + 1);
+    if (!tab) return;
+    size_t tl = (size_t)(tab - line);
+    shipper_count_fn fn = NULL;
+    for (size_t i = 0; i < ncounters && !fn; i++)
+        if (counters[i].tlen == tl && memcmp(counters[i].type, line, tl) == 0) fn = counters[i].fn;
+    if (!fn) return;
+    const char *p = tab + 1, *e = line + len;
+    size_t lim = (size_t)(e - p) < 20 ? (size_t)(e - p) : 20;   /* arrival_us: < 19 digits */
+    const char *tab2 = memchr(p, '\t', lim);
+    if (!tab2) return;
+    long long r[SHIPPER_ROW_KINDS] = { 0 };
+    fn(tab2 + 1, (size_t)(e - tab2 - 1), r);
+    for (int k = 0; k < SHIPPER_ROW_KINDS; k++) rows[k] += sign * r[k];
+}
+
+/* One buffer per process for counting, grown only for a line longer than
+ * it (up to the longest valid record). */
+#define SCAN_CHUNK (64u << 10)
+#define SCAN_LINE_MAX ((size_t)SPOOL_PAYLOAD_MAX + SPOOL_TYPE_MAX + 64)
+static char *scan_buf;
+static size_t scan_cap;
+
+/* Walk the complete lines of fd in [at, end): count them in *lines (when
+ * given) and add sign * their rows to rows[] for those starting at or
+ * after rows_from. Returns the offset just after the last LF seen. */
+static size_t scan_lines(int fd, size_t at, size_t end, long long *lines, size_t rows_from,
+                         long long rows[SHIPPER_ROW_KINDS], int sign)
+{
+    size_t done = at, want_cap = SCAN_CHUNK;
+    int skipping = 0;          /* inside a line too long to be a record */
+    int can_grow = 1;
+    while (at < end) {
+        if (scan_cap < want_cap) {
+            char *nb = realloc(scan_buf, want_cap);
+            if (nb) {
+                scan_buf = nb;
+                scan_cap = want_cap;
+            } else if (!scan_cap) {
+                return done;
+            } else {
+                can_grow = 0;                           /* count it unclassified */
+            }
+        }
+        size_t want = end - at < scan_cap ? end - at : scan_cap;
+        ssize_t r = pread(fd, scan_buf, want, (off_t)at);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        const char *b = scan_buf, *q = b, *e = b + r, *nl;
+        while ((nl = memchr(q, '\n', (size_t)(e - q))) != NULL) {
+            if (lines) (*lines)++;
+            if (!skipping && at + (size_t)(q - b) >= rows_from)
+                count_line(q, (size_t)(nl - q), rows, sign);
+            skipping = 0;
+            q = nl + 1;
+        }
+        size_t used = (size_t)(q - b);
+        if (used == 0) {
+            if ((size_t)r < scan_cap) break;            /* a partial last line */
+            if (can_grow && scan_cap < SCAN_LINE_MAX) { /* read the line whole */
+                want_cap = scan_cap * 2 < SCAN_LINE_MAX ? scan_cap * 2 : SCAN_LINE_MAX;
+                if (want_cap > scan_cap) continue;
+            }
+            skipping = 1;                               /* not a record: skip to its LF */
+            at += (size_t)r;
+            continue;
+        }
+        at += used;
+        done = at;
+    }
+    return done;
+}
+
+/* Bring c (this segment's counts) up to date; off = its committed offset. */
+static int count_file(const char *base, unsigned kinds, size_t off, cnt_t *c)
 {
     char p[PATH_MAX];
     int fd = -1;
@@ -657,21 +765,23 @@ static int count_file(const char *base, unsigned kinds, cnt_t *c)
     if (fd < 0 && path_of(p, sizeof p, base, ".open") == 0) fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && path_of(p, sizeof p, base, ".seg") == 0) fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && (size_t)st.st_size > c->bytes) {
-        char buf[65536];
-        size_t at = c->bytes, end = (size_t)st.st_size;
-        while (at < end) {
-            size_t want = end - at < sizeof buf ? end - at : sizeof buf;
-            ssize_t r = pread(fd, buf, want, (off_t)at);
-            if (r <= 0) break;
-            for (const char *q = buf, *e = buf + r; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++) {
-                c->lines++;
-                c->bytes = at + (size_t)(q - buf) + 1;
+    if (off != c->from) {
+        if (off > c->from && off <= c->bytes) {
+            scan_lines(fd, c->from, off, NULL, 0, c->rows, -1);
+        } else {
+            /* all counted lines committed, or (never expected: positions
+             * only grow) a position moved back: count afresh */
+            if (off < c->from) {
+                c->bytes = 0;
+                c->lines = 0;
             }
-            at += (size_t)r;
+            memset(c->rows, 0, sizeof c->rows);
         }
+        c->from = off;
     }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (size_t)st.st_size > c->bytes)
+        c->bytes = scan_lines(fd, c->bytes, (size_t)st.st_size, &c->lines, c->from, c->rows, 1);
     close(fd);
     return 0;
 }
@@ -699,11 +809,13 @@ static long long first_arrival(const char *base, unsigned kinds, size_t off)
     return ts;
 }
 
-int shipper_backlog_local(long long *records, long long *oldest_age_s)
+int shipper_backlog_rows_local(long long *records, long long *oldest_age_s,
+                               long long rows[SHIPPER_ROW_KINDS])
 {
     long long oldest_us = 0;
     *records = 0;
     *oldest_age_s = 0;
+    memset(rows, 0, SHIPPER_ROW_KINDS * sizeof *rows);
     ent_t *e;
     size_t n;
     if (list_spool(&e, &n) != 0) return -1;
@@ -712,18 +824,19 @@ int shipper_backlog_local(long long *records, long long *oldest_age_s)
     long long total = 0;
     for (size_t i = 0; i < n && (nc || !n); i++) {
         if (!(e[i].kinds & (K_OPEN | K_SEG))) continue;
-        cnt_t c = { .bytes = 0, .lines = 0 };
+        cnt_t c = { .bytes = 0, .lines = 0, .from = 0, .rows = { 0 } };
         cnt_t *old = ncnt_cache ? bsearch(e[i].base, cnt_cache, ncnt_cache, sizeof *cnt_cache, cmp_cnt) : NULL;
         if (old) c = *old;
         memcpy(c.base, e[i].base, sizeof c.base);
-        if (count_file(e[i].base, e[i].kinds, &c) != 0) continue;
-        nc[m++] = c;
         size_t off = 0;
         long long done = 0;
         if (e[i].kinds & K_POS) read_pos(e[i].base, &off, &done);
+        if (count_file(e[i].base, e[i].kinds, off, &c) != 0) continue;
+        nc[m++] = c;
         long long left = c.lines - done;
         if (left <= 0) continue;
         total += left;
+        for (int k = 0; k < SHIPPER_ROW_KINDS; k++) rows[k] += c.rows[k];
         /* Records arrive after their segment opened: older segments cannot
          * be beaten by younger ones, so stop looking once past the best. */
         if (!oldest_us || e[i].open_us < oldest_us) {
@@ -744,6 +857,12 @@ int shipper_backlog_local(long long *records, long long *oldest_age_s)
     return 0;
 }
 
+int shipper_backlog_local(long long *records, long long *oldest_age_s)
+{
+    long long rows[SHIPPER_ROW_KINDS];
+    return shipper_backlog_rows_local(records, oldest_age_s, rows);
+}
+
 static void host_name(char *out, size_t outsz)
 {
     if (gethostname(out, outsz) != 0 || !out[0]) snprintf(out, outsz, "localhost");
@@ -760,31 +879,34 @@ static void publish(long long fails, int force)
     if (test_mode) return;
     if (force < 2 && now - last < (force ? 250000LL : PUBLISH_EVERY_US)) return;
     last = now;
-    long long recs, age;
-    if (shipper_backlog_local(&recs, &age) != 0 || kv_is_down()) return;
+    long long recs, age, rows[SHIPPER_ROW_KINDS];
+    if (shipper_backlog_rows_local(&recs, &age, rows) != 0 || kv_is_down()) return;
     char host[256];
     host_name(host, sizeof host);
     long long now_s = spool_now_us() / 1000000LL;
     long long oldest_us = recs > 0 ? spool_now_us() - age * 1000000LL : 0;
-    kv_pipe("HSET %sspool:backlog:%s records %lld oldest_us %lld failures %lld updated %lld",
-            kv_prefix, host, recs, oldest_us, fails, now_s);
+    kv_pipe("HSET %sspool:backlog:%s records %lld oldest_us %lld views %lld events %lld "
+            "failures %lld updated %lld", kv_prefix, host, recs, oldest_us,
+            rows[SHIPPER_ROWS_VIEWS], rows[SHIPPER_ROWS_EVENTS], fails, now_s);
     kv_pipe("EXPIRE %sspool:backlog:%s %d", kv_prefix, host, SHIPPER_BACKLOG_TTL_S);
     kv_pipe("SADD %sspool:hosts %s", kv_prefix, host);
     for (int i = 0; i < 3; i++) kv_free(kv_pipe_read());
 }
 
-int shipper_backlog(long long *records, long long *oldest_age_s)
+int shipper_backlog_rows(long long *records, long long *oldest_age_s,
+                         long long rows[SHIPPER_ROW_KINDS])
 {
     *records = 0;
     *oldest_age_s = 0;
+    memset(rows, 0, SHIPPER_ROW_KINDS * sizeof *rows);
     if (!test_mode && !kv_is_down()) {
         kv_reply_t *hosts = kv_cmd("SMEMBERS %sspool:hosts", kv_prefix);
         if (hosts && kv_type(hosts) == KV_ARR && kv_nelem(hosts) > 0) {
             size_t nh = kv_nelem(hosts);
             for (size_t i = 0; i < nh; i++)
-                kv_pipe("HMGET %sspool:backlog:%s records oldest_us", kv_prefix,
+                kv_pipe("HMGET %sspool:backlog:%s records oldest_us views events", kv_prefix,
                         kv_str(kv_elem(hosts, i)) ? kv_str(kv_elem(hosts, i)) : "");
-            long long sum = 0, oldest = 0;
+            long long sum = 0, oldest = 0, rsum[SHIPPER_ROW_KINDS] = { 0 };
             int ok = 1, seen = 0;
             for (size_t i = 0; i < nh; i++) {
                 kv_reply_t *r = kv_pipe_read();
@@ -792,12 +914,14 @@ int shipper_backlog(long long *records, long long *oldest_age_s)
                     ok = 0;
                     continue;
                 }
-                if (kv_type(r) == KV_ARR && kv_nelem(r) == 2 &&
+                if (kv_type(r) == KV_ARR && kv_nelem(r) == 4 &&
                     kv_type(kv_elem(r, 0)) != KV_NIL) {
                     seen = 1;
                     sum += kv_int(kv_elem(r, 0));
                     long long o = kv_int(kv_elem(r, 1));
                     if (o > 0 && (!oldest || o < oldest)) oldest = o;
+                    rsum[SHIPPER_ROWS_VIEWS] += kv_int(kv_elem(r, 2));    /* nil -> 0 */
+                    rsum[SHIPPER_ROWS_EVENTS] += kv_int(kv_elem(r, 3));
                 } else if (kv_type(r) == KV_ARR) {
                     /* expired: that host has not shipped for a long time */
                     const char *h = kv_str(kv_elem(hosts, i));
@@ -808,6 +932,7 @@ int shipper_backlog(long long *records, long long *oldest_age_s)
             kv_free(hosts);
             if (ok && seen) {
                 *records = sum;
+                memcpy(rows, rsum, sizeof rsum);
                 if (sum > 0 && oldest > 0) {
                     long long age = (spool_now_us() - oldest) / 1000000LL;
                     *oldest_age_s = age > 0 ? age : 0;
@@ -818,7 +943,13 @@ int shipper_backlog(long long *records, long long *oldest_age_s)
             kv_free(hosts);
         }
     }
-    return shipper_backlog_local(records, oldest_age_s) == 0 ? 0 : -1;
+    return shipper_backlog_rows_local(records, oldest_age_s, rows) == 0 ? 0 : -1;
+}
+
+int shipper_backlog(long long *records, long long *oldest_age_s)
+{
+    long long rows[SHIPPER_ROW_KINDS];
+    return shipper_backlog_rows(records, oldest_age_s, rows);
 }
 
 /* ---------------------------------------------------------------- driver */

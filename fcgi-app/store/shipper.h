@@ -30,6 +30,8 @@
  * segments) is published after every run, per host, in Redis:
  *     HASH  <kv_prefix>spool:backlog:<hostname>
  *           records     <n>
+ *           views       <rows the backlog's records hold, by the counters
+ *           events       registered with shipper_register_counter()>
  *           oldest_us   <arrival of the oldest unshipped record, 0 if none>
  *           failures    <consecutive failed cycles, 0 after a success>
  *           updated     <unix seconds of publication>
@@ -59,6 +61,17 @@ typedef struct shipper_rec {
  * otherwise (nothing is assumed committed; the records come again). */
 typedef int (*shipper_batch_fn)(const shipper_rec_t *recs, size_t n);
 
+/* The backlog split by the rows its records will become (vitals "buffers"),
+ * before any ship-time decision (rate limit, discard score) drops some. */
+enum { SHIPPER_ROWS_VIEWS = 0, SHIPPER_ROWS_EVENTS = 1, SHIPPER_ROW_KINDS = 2 };
+
+/* Add to rows[] what ONE record of the type will become. payload is the
+ * record's payload, NOT NUL-terminated. It runs on every new spool line the
+ * backlog count reads (about once a second, at peak the whole write rate):
+ * look at as few bytes as possible; never allocate on the common layout. */
+typedef void (*shipper_count_fn)(const char *payload, size_t len,
+                                 long long rows[SHIPPER_ROW_KINDS]);
+
 enum {
     SHIPPER_OK = 0,
     SHIPPER_EINVAL = -1,       /* bad type / payload */
@@ -72,6 +85,10 @@ enum {
  * process start, in every process that ships: the workers AND echelon-ctl.
  * Re-registering a type replaces its handler. Returns 0 or SHIPPER_EINVAL. */
 int shipper_register(const char *type, shipper_batch_fn fn);
+/* Register the row counter of a record type (optional; records of a type
+ * without one count in the record total only). Call where the handler is
+ * registered; re-registering replaces. Returns 0 or SHIPPER_EINVAL. */
+int shipper_register_counter(const char *type, shipper_count_fn fn);
 
 /* Register the "shipper" job (JOB_HOST, every 250 ms) and the local
  * "spool-backlog" job (every second: republish this host's backlog when the
@@ -106,6 +123,12 @@ int shipper_ctl_flush(int argc, char **argv);
 int shipper_backlog(long long *records, long long *oldest_age_s);
 /* Local spool only (this host), never touches Redis. */
 int shipper_backlog_local(long long *records, long long *oldest_age_s);
+/* The same with the row split (rows[SHIPPER_ROWS_*]; zeros when neither
+ * source is readable). A host publishing no split (older build) adds 0. */
+int shipper_backlog_rows(long long *records, long long *oldest_age_s,
+                         long long rows[SHIPPER_ROW_KINDS]);
+int shipper_backlog_rows_local(long long *records, long long *oldest_age_s,
+                               long long rows[SHIPPER_ROW_KINDS]);
 
 /* Unit tests only: never touch Redis, and ask db_alive_fn (1 = up) instead
  * of pinging MariaDB when a handler fails. */

@@ -23,6 +23,9 @@
 #include <unistd.h>
 #include "store/spool.h"
 #include "store/shipper.h"
+#include "collect/record.h"
+#include "collect/ship.h"
+#include "core/buf.h"
 
 /* ------------------------------------------------------------ fixtures */
 
@@ -686,6 +689,193 @@ static void test_many_workers_killed_no_loss(void **state)
     assert_int_equal(count_files(".open") + count_files(".seg"), 0);
 }
 
+/* ------------------------------------------------------------ row split */
+
+/* Fake counter: "v" is one view; "ev" holds "n" events (1 when absent). */
+static void fake_count(const char *p, size_t len, long long rows[SHIPPER_ROW_KINDS])
+{
+    char b[64];
+    size_t k = len < sizeof b - 1 ? len : sizeof b - 1;
+    memcpy(b, p, k);
+    b[k] = '\0';
+    if (strncmp(b, "{\"v\"", 4) == 0) {
+        rows[SHIPPER_ROWS_VIEWS]++;
+        return;
+    }
+    const char *n = strstr(b, "\"n\":");
+    rows[SHIPPER_ROWS_EVENTS] += n ? atoll(n + 4) : 1;
+}
+
+static void write_pos(long long open_us, long pid, size_t off, long long recs)
+{
+    char base[64], path[512];
+    assert_int_equal(spool_name_make(base, sizeof base, open_us, pid, 1), 0);
+    snprintf(path, sizeof path, "%s/%s.pos", dir, base);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%zu %lld", off, recs);
+    fclose(f);
+}
+
+static void append_seg(long long open_us, long pid, const char *content)
+{
+    char base[64], path[512];
+    assert_int_equal(spool_name_make(base, sizeof base, open_us, pid, 1), 0);
+    snprintf(path, sizeof path, "%s/%s.seg", dir, base);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs(content, f);
+    fclose(f);
+}
+
+static void rows_now(long long *recs, long long *views, long long *events)
+{
+    long long age, rows[SHIPPER_ROW_KINDS] = { -1, -1 };
+    assert_int_equal(shipper_backlog_rows_local(recs, &age, rows), 0);
+    *views = rows[SHIPPER_ROWS_VIEWS];
+    *events = rows[SHIPPER_ROWS_EVENTS];
+}
+
+static void test_backlog_rows_split(void **state)
+{
+    (void)state;
+    long long recs, views, events;
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 0 && views == 0 && events == 0);
+    assert_int_equal(shipper_register_counter("v", fake_count), SHIPPER_OK);
+    assert_int_equal(shipper_register_counter("ev", fake_count), SHIPPER_OK);
+    assert_int_equal(shipper_register_counter("Bad type", fake_count), SHIPPER_EINVAL);
+    assert_int_equal(shipper_register_counter("ev", NULL), SHIPPER_EINVAL);
+    /* Segment names unique to this test: the counts are cached per name. */
+    const char *l1 = "v\t7000001\t{\"v\":1}\n", *l2 = "v\t7000002\t{\"v\":2}\n";
+    write_seg(7000000, 71, "");
+    append_seg(7000000, 71, l1);
+    append_seg(7000000, 71, l2);
+    append_seg(7000000, 71, "ev\t7000003\t{\"e\":3,\"n\":3}\n"
+               "sighting\t7000004\tabcdef\n"        /* no counter: a record, no rows */
+               "garbage without tabs\n"              /* damaged: a line, no rows */
+               "v\t7000006\t{\"v\":6}\n");
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 6);
+    assert_true(views == 3);
+    assert_true(events == 3);
+    /* The shipper committed the first two lines: they leave the split. */
+    write_pos(7000000, 71, strlen(l1) + strlen(l2), 2);
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 4 && views == 1 && events == 3);
+    /* New lines are counted incrementally, partial ones not yet. */
+    append_seg(7000000, 71, "ev\t7000007\t{\"e\":7,\"n\":2}\nv\t7000008\t{\"v\"");
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 5 && views == 1 && events == 5);
+    append_seg(7000000, 71, ":8}\n");
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 6 && views == 2 && events == 5);
+    /* A second segment whose progress exists before it is first counted. */
+    write_seg(7100000, 72, "ev\t7100001\t{\"e\":1,\"n\":4}\nev\t7100002\t{\"e\":2,\"n\":20}\n");
+    write_pos(7100000, 72, strlen("ev\t7100001\t{\"e\":1,\"n\":4}\n"), 1);
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 7 && views == 2 && events == 25);
+    /* Re-registering replaces the counter. */
+    assert_int_equal(shipper_register_counter("ev", fake_count), SHIPPER_OK);
+    /* Shipped: nothing left, whatever the kind. */
+    assert_int_equal(shipper_register("sighting", fake_handler), SHIPPER_OK);
+    assert_int_equal(shipper_run(1000), 0);
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 0 && views == 0 && events == 0);
+}
+
+static char *line_of(const char *type, long long ts, long long n, size_t pad)
+{
+    char *l = malloc(pad + 128);
+    assert_non_null(l);
+    int k = snprintf(l, 128, "%s\t%lld\t{\"e\":%lld,\"n\":%lld,\"pad\":\"", type, ts, ts, n);
+    memset(l + k, 'x', pad);
+    strcpy(l + k + pad, "\"}\n");
+    return l;
+}
+
+static void test_backlog_rows_long_lines(void **state)
+{
+    (void)state;
+    shipper_register_counter("ev", fake_count);
+    write_seg(7200000, 73, "");
+    /* Lines across the 64 KiB read boundaries, one longer than a read,
+     * and one longer than any valid record (a line, but no rows). */
+    for (int i = 0; i < 5; i++) {
+        char *l = line_of("ev", 7200001 + i, 2, 30000);
+        append_seg(7200000, 73, l);
+        free(l);
+    }
+    char *l = line_of("ev", 7200010, 4, 100000);
+    append_seg(7200000, 73, l);
+    free(l);
+    l = line_of("ev", 7200011, 9, SPOOL_PAYLOAD_MAX + 1000);
+    append_seg(7200000, 73, l);
+    free(l);
+    l = line_of("ev", 7200012, 1, 10);
+    append_seg(7200000, 73, l);
+    free(l);
+    long long recs, views, events;
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 8);
+    assert_true(views == 0);
+    assert_true(events == 15);
+}
+
+/* collect/ship.c's counter on rec_to_json's real output and on json-c's
+ * spaced layout: views are pageview records, events the events each batch
+ * holds, counting-only records nothing. */
+static void put_rec(buf_t *b, const rec_t *r, long long ts)
+{
+    char pre[64];
+    int n = spool_format_prefix(pre, sizeof pre, REC_SPOOL_TYPE, ts);
+    assert_true(n > 0);
+    buf_append(b, pre, (size_t)n);
+    rec_to_json(r, b);
+    buf_append(b, "\n", 1);
+}
+
+static void test_backlog_rows_collect(void **state)
+{
+    (void)state;
+    ship_init();
+    rec_t r;
+    buf_t b;
+    buf_init(&b);
+    memset(&r, 0, sizeof r);
+    r.kind = REC_VIEW;
+    r.view.site_id = "s";
+    r.view.path = "/{\"id\":1}";
+    r.fp = "{\"id\":";
+    for (int i = 0; i < 3; i++) put_rec(&b, &r, 7300001 + i);
+    memset(&r, 0, sizeof r);
+    r.kind = REC_EVENTS;
+    r.events.site_id = "s";
+    r.events.n = 2;
+    r.events.ev[0].event_type = "click";
+    r.events.ev[0].data = "{\"id\":{\"id\":1}}";     /* escaped inside a string */
+    r.events.ev[1].event_type = "custom";
+    put_rec(&b, &r, 7300004);
+    r.events.n = REC_MAX_EVENTS;
+    for (int i = 0; i < REC_MAX_EVENTS; i++) r.events.ev[i].event_type = "click";
+    put_rec(&b, &r, 7300005);
+    memset(&r, 0, sizeof r);
+    r.kind = REC_HIT;
+    r.rl = 1;
+    put_rec(&b, &r, 7300006);
+    buf_puts(&b, "collect\t7300007\t{ \"k\": \"e\", \"ev\": [ { \"id\": \"a\" }, { \"id\": \"b\" } ] }\n"
+                 "collect\t7300008\t{ \"k\": \"v\", \"row\": { } }\n"
+                 "collect\t7300009\t{\"k\":\"e\"\n");       /* damaged: no rows */
+    buf_append(&b, "", 1);
+    write_seg(7300000, 74, b.p);
+    buf_free(&b);
+    long long recs, views, events;
+    rows_now(&recs, &views, &events);
+    assert_true(recs == 9);
+    assert_true(views == 4);
+    assert_true(events == 2 + REC_MAX_EVENTS + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -710,6 +900,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backlog_oldest_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_segments_stream_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_workers_killed_no_loss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_rows_split, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_rows_long_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_rows_collect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
