@@ -126,36 +126,6 @@ static const char *fit(arena_t *a, const char *s, size_t max_cp)
     return k == n ? s : arena_strndup(a, s, k);
 }
 
-/* A pipelined command from ready strings (up to two arguments after the
- * key): hiredis's printf-style formatting cost a sixth of the shipper's CPU
- * at a few commands per record. */
-static int pipe_cmd(const char *cmd, const char *key, const char *a1, const char *a2)
-{
-    const char *argv[4] = { cmd, key, a1, a2 };
-    size_t lens[4];
-    int n = a2 ? 4 : a1 ? 3 : 2;
-    for (int i = 0; i < n; i++)
-        lens[i] = strlen(argv[i]);
-    return kv_pipe_argv(n, argv, lens);
-}
-
-/* Decimal text of v into b (at least 21 bytes); returns b. */
-static const char *num(char *b, long long v)
-{
-    char t[24];
-    size_t n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do
-        t[n++] = (char)('0' + u % 10);
-    while (u /= 10);
-    size_t o = 0;
-    if (v < 0)
-        b[o++] = '-';
-    while (n)
-        b[o++] = t[--n];
-    b[o] = '\0';
-    return b;
-}
 
 /* ------------------------------------------------------------ key tables */
 
@@ -258,9 +228,9 @@ static size_t tab_send(const tab_t *t)
         const ent_t *e = &t->e[i];
         char nb[24];
         if (e->op == OP_INCR)
-            q += pipe_cmd("INCRBY", e->key, num(nb, e->n), NULL) == 0;
+            q += kv_pipe_strs("INCRBY", e->key, buf_dec(nb, e->n), NULL) == 0;
         else if (e->op == OP_HINCR)
-            q += pipe_cmd("HINCRBY", e->key, e->field, num(nb, e->n)) == 0;
+            q += kv_pipe_strs("HINCRBY", e->key, e->field, buf_dec(nb, e->n)) == 0;
         else if (e->op == OP_ZADD && e->zn) {
             size_t need = 2 + 2 * e->zn, k = 0;
             if (need > cap) {
@@ -290,7 +260,7 @@ static size_t tab_send(const tab_t *t)
     for (size_t i = 0; i < t->n; i++) {
         char nb[24];
         if (t->e[i].ttl > 0)
-            q += pipe_cmd("EXPIRE", t->e[i].key, num(nb, t->e[i].ttl), NULL) == 0;
+            q += kv_pipe_strs("EXPIRE", t->e[i].key, buf_dec(nb, t->e[i].ttl), NULL) == 0;
     }
     return q;
 }
@@ -351,12 +321,12 @@ static void decide(rec_t *R, judged_t *J, size_t n, arena_t *a)
     }
     size_t nrl = 0;
     char wb[24], kb[sizeof LK_RL + 128 + 64];
-    num(wb, win);
+    buf_dec(wb, win);
     for (size_t k = 0; k < ips.n; k++) {
         char nb[24];
         snprintf(kb, sizeof kb, "%s" LK_RL, kv_prefix, ips.e[k].key);
-        nrl += pipe_cmd("INCRBY", kb, num(nb, ips.e[k].n), NULL) == 0;
-        nrl += pipe_cmd("PEXPIRE", kb, wb, "NX") == 0;
+        nrl += kv_pipe_strs("INCRBY", kb, buf_dec(nb, ips.e[k].n), NULL) == 0;
+        nrl += kv_pipe_strs("PEXPIRE", kb, wb, "NX") == 0;
     }
     size_t q = ns ? score_ship_queue(S, ns) : 0;
     long long now = now_ms();

@@ -47,6 +47,18 @@ void buf_printf(buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+const char *buf_dec(char *out, long long v)
+{
+    char t[24];
+    size_t n = 0, o = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do t[n++] = (char)('0' + u % 10); while (u /= 10);
+    if (v < 0) out[o++] = '-';
+    while (n) out[o++] = t[--n];
+    out[o] = '\0';
+    return out;
+}
+
 void buf_reset(buf_t *b)
 {
     b->len = 0;

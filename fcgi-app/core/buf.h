@@ -27,6 +27,8 @@ static inline void buf_putc(buf_t *b, char c)
     buf_append(b, &c, 1);
 }
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Decimal text of v into out (room for 21 bytes); returns out. */
+const char *buf_dec(char *out, long long v);
 void buf_reset(buf_t *b);          /* length 0, keeps memory */
 void buf_free(buf_t *b);
 #endif

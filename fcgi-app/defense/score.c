@@ -345,36 +345,6 @@ int score_from_detail(const char *json, size_t len, score_t *out)
 #define CORR_MEMBER_CAP 5000
 #define CORR_GROUP_CAP 100000
 
-/* A pipelined command from ready strings (up to two arguments after the
- * key): hiredis's printf-style formatting cost a sixth of the shipper's CPU
- * at a few commands per record. */
-static int pipe_cmd(const char *cmd, const char *key, const char *a1, const char *a2)
-{
-    const char *argv[4] = { cmd, key, a1, a2 };
-    size_t lens[4];
-    int n = a2 ? 4 : a1 ? 3 : 2;
-    for (int i = 0; i < n; i++)
-        lens[i] = strlen(argv[i]);
-    return kv_pipe_argv(n, argv, lens);
-}
-
-/* Decimal text of v into b (at least 21 bytes); returns b. */
-static const char *num(char *b, long long v)
-{
-    char t[24];
-    size_t n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do
-        t[n++] = (char)('0' + u % 10);
-    while (u /= 10);
-    size_t o = 0;
-    if (v < 0)
-        b[o++] = '-';
-    while (n)
-        b[o++] = t[--n];
-    b[o] = '\0';
-    return b;
-}
 
 /* Distinct strings of a batch in first-seen order: open addressing over
  * indices (slot = index + 1, 0 = empty). */
@@ -578,7 +548,7 @@ static size_t queue_prints(const score_ship_rec_t *recs, size_t n)
             memcpy(gid[j], gid[j - 1], sizeof gid[j]);
         else
             correlator_gid(r->site_id, r->fp_key, gid[j]);
-        num(ts[j], r->ts_ms);
+        buf_dec(ts[j], r->ts_ms);
         rec[j] = i;
         size_t k = uniq_add(&u, gid[j]);
         grp_of[j] = k;
@@ -638,7 +608,7 @@ static size_t queue_prints(const score_ship_rec_t *recs, size_t n)
     if (argv_push(&argv, &lens, &argc, &cap, "ZADD") || argv_push(&argv, &lens, &argc, &cap, gk))
         goto out;
     for (size_t k = 0; k < u.n; k++) {
-        num(gts[k], g[k].last_ts);
+        buf_dec(gts[k], g[k].last_ts);
         if (argv_push(&argv, &lens, &argc, &cap, gts[k]) ||
             argv_push(&argv, &lens, &argc, &cap, g[k].gid))
             goto out;
@@ -689,14 +659,14 @@ size_t score_ship_queue(const score_ship_rec_t *recs, size_t n)
         buf_t kb;
         char win[24];
         buf_init(&kb);
-        num(win, SCORE_BURST_WINDOW_MS);
+        buf_dec(win, SCORE_BURST_WINDOW_MS);
         for (size_t k = 0; k < p.ips.n; k++) {
             if (!p.beacons[k])
                 continue;
             char nb[24];
             const char *key = key_of(&kb, "burst:", p.ips.keys[k]);
-            q += pipe_cmd("INCRBY", key, num(nb, (long long)p.beacons[k]), NULL) == 0;
-            q += pipe_cmd("PEXPIRE", key, win, "NX") == 0;
+            q += kv_pipe_strs("INCRBY", key, buf_dec(nb, (long long)p.beacons[k]), NULL) == 0;
+            q += kv_pipe_strs("PEXPIRE", key, win, "NX") == 0;
         }
         buf_free(&kb);
         q += queue_mget(&p, 1) == 0;

@@ -128,6 +128,15 @@ int kv_pipe_argv(int argc, const char **argv, const size_t *lens)
     return 0;
 }
 
+int kv_pipe_strs(const char *cmd, const char *key, const char *a1, const char *a2)
+{
+    const char *argv[4] = { cmd, key, a1, a2 };
+    size_t lens[4];
+    int n = a1 ? (a2 ? 4 : 3) : 2;
+    for (int i = 0; i < n; i++) lens[i] = strlen(argv[i]);
+    return kv_pipe_argv(n, argv, lens);
+}
+
 kv_reply_t *kv_pipe_read(void)
 {
     if (!ctx || pending <= 0) return NULL;

@@ -28,6 +28,10 @@ kv_reply_t *kv_cmdargv(int argc, const char **argv, const size_t *lens);
  * returns NULL for every reply once the connection failed. */
 int kv_pipe(const char *fmt, ...);
 int kv_pipe_argv(int argc, const char **argv, const size_t *lens);
+/* A pipelined command from ready strings: cmd, key and up to two more
+ * arguments (NULL ends the list). Cheaper than printf-style formatting,
+ * which cost a sixth of the shipper's CPU at a few commands per record. */
+int kv_pipe_strs(const char *cmd, const char *key, const char *a1, const char *a2);
 kv_reply_t *kv_pipe_read(void);
 
 int kv_type(const kv_reply_t *r);
