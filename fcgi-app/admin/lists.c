@@ -75,6 +75,23 @@ static void filter_select(admin_page_t *p, const char *name, const char *all_lab
     html_raw(h, "</select>");
 }
 
+/* The device and country selects the visitors and page-views lists share. */
+static void view_filter_selects(admin_page_t *p, const char *device, const char *country)
+{
+    filter_select(p, "device", "All devices",
+                  "SELECT DISTINCT device_type FROM visitor_views ORDER BY device_type", device);
+    filter_select(p, "country", "All countries",
+                  "SELECT DISTINCT country_code FROM visitor_views ORDER BY country_code", country);
+}
+
+/* ...and their WHERE conditions (with the selected site). */
+static void view_filter_conds(sql_t *q, const char *site, const char *device, const char *country)
+{
+    if (site) { cond(q, "site_id = ?"); bind_s(q, site); }
+    if (device) { cond(q, "device_type = ?"); bind_s(q, device); }
+    if (country) { cond(q, "country_code = ?"); bind_s(q, country); }
+}
+
 static void fixed_select(html_t *h, const char *name, const char *const (*opts)[2], size_t n,
                          const char *cur)
 {
@@ -167,10 +184,7 @@ void admin_visitors_handler(req_t *req, resp_t *resp)
     const char *site = admin_site_filter(&p);
 
     html_raw(h, "<form method=\"get\" class=\"filters\">");
-    filter_select(&p, "device", "All devices",
-                  "SELECT DISTINCT device_type FROM visitor_views ORDER BY device_type", device);
-    filter_select(&p, "country", "All countries",
-                  "SELECT DISTINCT country_code FROM visitor_views ORDER BY country_code", country);
+    view_filter_selects(&p, device, country);
     fixed_select(h, "returning", ret_opts, 3, ret);
     fixed_select(h, "bot", bot_opts, 3, bot);
     fixed_select(h, "sort", sorts, 4, sort ? sort : "time_desc");
@@ -179,9 +193,7 @@ void admin_visitors_handler(req_t *req, resp_t *resp)
 
     sql_t q = { 0 };
     buf_init(&q.where);
-    if (site) { cond(&q, "site_id = ?"); bind_s(&q, site); }
-    if (device) { cond(&q, "device_type = ?"); bind_s(&q, device); }
-    if (country) { cond(&q, "country_code = ?"); bind_s(&q, country); }
+    view_filter_conds(&q, site, device, country);
     if (search) { cond(&q, "LOWER(visitor_id) LIKE ? ESCAPE '!'"); bind_s(&q, like_pattern(req->arena, search)); }
     const char *having = "";
     if (ret && strcmp(ret, "returning") == 0) having = " HAVING MAX(is_returning) = 1";
@@ -267,10 +279,7 @@ void admin_pageviews_handler(req_t *req, resp_t *resp)
     const char *site = admin_site_filter(&p);
 
     html_raw(h, "<form method=\"get\" class=\"filters\">");
-    filter_select(&p, "device", "All devices",
-                  "SELECT DISTINCT device_type FROM visitor_views ORDER BY device_type", device);
-    filter_select(&p, "country", "All countries",
-                  "SELECT DISTINCT country_code FROM visitor_views ORDER BY country_code", country);
+    view_filter_selects(&p, device, country);
     fixed_select(h, "bot", bot_opts, 3, bot);
     fixed_select(h, "sort", sorts, 2, sort ? sort : "time_desc");
     search_box(h, "Search visitor or path...", search, "?");
@@ -278,9 +287,7 @@ void admin_pageviews_handler(req_t *req, resp_t *resp)
 
     sql_t q = { 0 };
     buf_init(&q.where);
-    if (site) { cond(&q, "site_id = ?"); bind_s(&q, site); }
-    if (device) { cond(&q, "device_type = ?"); bind_s(&q, device); }
-    if (country) { cond(&q, "country_code = ?"); bind_s(&q, country); }
+    view_filter_conds(&q, site, device, country);
     if (bot && strcmp(bot, "suspect") == 0) cond(&q, "bot_score >= 50");
     else if (bot && strcmp(bot, "clean") == 0) cond(&q, "bot_score BETWEEN 0 AND 49");
     if (search) {
