@@ -507,3 +507,10 @@ void apiu_bump_gen(const char *name)
     snprintf(key, sizeof key, "%s%s", kv_prefix, name);
     if (kv_int_cmd("INCR %s", key) < 0) log_warn("api", "could not bump %s (Redis down?)", name);
 }
+
+void apiu_reply_id(resp_t *resp, int status, const char *key, const char *id, size_t idn)
+{
+    json_object *out = json_object_new_object();
+    json_object_object_add(out, key, json_object_new_string_len(id, (int)idn));
+    resp_json(resp, status, out);
+}

@@ -81,4 +81,7 @@ long long apiu_lint_clamp(const char *s, long long def, long long lo, long long 
 
 /* INCR kv_prefix+name; failures are logged and ignored (caches still expire). */
 void apiu_bump_gen(const char *name);
+/* The management API's mutation answer: {"<key>":"<id>"} with `status`
+ * ({"created":"spring-2026"}, {"deleted":…}, {"excluded":…}, …). */
+void apiu_reply_id(resp_t *resp, int status, const char *key, const char *id, size_t idn);
 #endif

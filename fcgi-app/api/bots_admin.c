@@ -40,9 +40,7 @@ void api_bots_exclude(req_t *req, resp_t *resp)
         return;
     }
     apiu_bump_gen(APIU_GEN_EXCLUDED);
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "excluded", json_object_new_string_len(vid, (int)vn));
-    resp_json(resp, 201, out);
+    apiu_reply_id(resp, 201, "excluded", vid, vn);
 }
 
 void api_bots_include(req_t *req, resp_t *resp)
@@ -55,7 +53,5 @@ void api_bots_include(req_t *req, resp_t *resp)
         return;
     }
     apiu_bump_gen(APIU_GEN_EXCLUDED);
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "included", json_object_new_string_len(id, (int)idn));
-    resp_json(resp, 200, out);
+    apiu_reply_id(resp, 200, "included", id, idn);
 }

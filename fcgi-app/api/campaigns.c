@@ -102,9 +102,7 @@ void api_campaigns_create(req_t *req, resp_t *resp)
         return;
     }
     apiu_bump_gen(APIU_GEN_CAMPAIGNS);
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "created", json_object_new_string_len(id, (int)idn));
-    resp_json(resp, 201, out);
+    apiu_reply_id(resp, 201, "created", id, idn);
 }
 
 void api_campaigns_get(req_t *req, resp_t *resp)
@@ -159,9 +157,7 @@ void api_campaigns_patch(req_t *req, resp_t *resp)
         return;
     }
     apiu_bump_gen(APIU_GEN_CAMPAIGNS);
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "updated", json_object_new_string_len(id, (int)idn));
-    resp_json(resp, 200, out);
+    apiu_reply_id(resp, 200, "updated", id, idn);
 }
 
 void api_campaigns_delete(req_t *req, resp_t *resp)
@@ -179,7 +175,5 @@ void api_campaigns_delete(req_t *req, resp_t *resp)
         return;
     }
     apiu_bump_gen(APIU_GEN_CAMPAIGNS);
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "deleted", json_object_new_string_len(id, (int)idn));
-    resp_json(resp, 200, out);
+    apiu_reply_id(resp, 200, "deleted", id, idn);
 }

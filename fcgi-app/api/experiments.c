@@ -159,9 +159,7 @@ void api_experiments_create(req_t *req, resp_t *resp)
             resp_error(resp, 409, "conflict", "Experiment creation failed");
         return;
     }
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "created", json_object_new_string_len(id, (int)idn));
-    resp_json(resp, 201, out);
+    apiu_reply_id(resp, 201, "created", id, idn);
 }
 
 void api_experiments_patch(req_t *req, resp_t *resp)
@@ -219,7 +217,5 @@ void api_experiments_patch(req_t *req, resp_t *resp)
         resp_error(resp, 409, "conflict", "Experiment status was modified concurrently, retry");
         return;
     }
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "updated", json_object_new_string_len(id, (int)idn));
-    resp_json(resp, 200, out);
+    apiu_reply_id(resp, 200, "updated", id, idn);
 }
