@@ -90,15 +90,21 @@ static void spool_rec(const rec_t *r)
     if (b.cap > 65536) buf_free(&b);
 }
 
+/* A record of `kind` for this client, counted toward its rate limit. */
+static void rec_begin(rec_t *r, int kind, const collect_client_t *c)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->ts_ms = c->now_ms;
+    r->rl = 1;
+    memcpy(r->ip_hash, c->ip_hash, sizeof r->ip_hash);
+    r->ip_known = c->ip_known;
+}
+
 void collect_count(const collect_client_t *c)
 {
     rec_t r;
-    memset(&r, 0, sizeof r);
-    r.kind = REC_HIT;
-    r.ts_ms = c->now_ms;
-    r.rl = 1;
-    memcpy(r.ip_hash, c->ip_hash, sizeof r.ip_hash);
-    r.ip_known = c->ip_known;
+    rec_begin(&r, REC_HIT, c);
     spool_rec(&r);
 }
 
@@ -215,12 +221,7 @@ void collect_beacon_handler(req_t *req, resp_t *resp)
     }
 
     rec_t r;
-    memset(&r, 0, sizeof r);
-    r.kind = REC_VIEW;
-    r.ts_ms = c.now_ms;
-    r.rl = 1;
-    memcpy(r.ip_hash, c.ip_hash, sizeof r.ip_hash);
-    r.ip_known = c.ip_known;
+    rec_begin(&r, REC_VIEW, &c);
     rec_view_t *v = &r.view;
     if (rec_new_id(v->id) != 0) {
         collect_count(&c);
@@ -352,12 +353,7 @@ void collect_events_handler(req_t *req, resp_t *resp)
     }
 
     rec_t r;
-    memset(&r, 0, sizeof r);
-    r.kind = REC_EVENTS;
-    r.ts_ms = c.now_ms;
-    r.rl = 1;
-    memcpy(r.ip_hash, c.ip_hash, sizeof r.ip_hash);
-    r.ip_known = c.ip_known;
+    rec_begin(&r, REC_EVENTS, &c);
     const char *country = geo_country(req, c.ip);
     score_input_t in;
     score_input_init(&in, SCORE_KIND_EVENTS);
