@@ -169,7 +169,8 @@ def worker_pids():
                     continue
             with open("/proc/%s/environ" % d, "rb") as f:
                 env = f.read()
-            if b"ECHELON_PUBLIC_MODE=" in env or b"ECHELON_SESSION_TTL_S=" in env:
+            if (b"ECHELON_PUBLIC_MODE=" in env or b"ECHELON_SESSION_TTL_S=" in env
+                    or b"ECHELON_ALLOWED_ORIGINS=" in env):
                 continue
             out.append(int(d))
         except (OSError, ValueError, IndexError):
@@ -218,8 +219,15 @@ def test_kill_worker_under_load():
     load = Load("kill").start()
     killed = 0
     try:
+        full = len(worker_pids())
         for _ in range(3):
             time.sleep(0.8)
+            # One worker at a time: wait (up to 5 s) until lighttpd has
+            # respawned the last one, so the pool is never emptied at once
+            # (lighttpd then marks every backend down for a while).
+            deadline = time.monotonic() + 5
+            while len(worker_pids()) < full and time.monotonic() < deadline:
+                time.sleep(0.1)
             pids = worker_pids()
             if pids:
                 os.kill(random.choice(pids), signal.SIGKILL)
@@ -242,7 +250,10 @@ def test_kill_worker_while_shipping():
             # Workers ship in a forked child: the holder is a worker or a
             # worker's child; kill -9 it in the middle of a batch either way.
             if pid and (pid in worker_pids() or parent_of(pid) in worker_pids()):
-                os.kill(pid, signal.SIGKILL)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    continue        # the shipping child finished first: try the next one
                 victim = pid
                 break
             time.sleep(0.0005)
