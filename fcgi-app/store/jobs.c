@@ -197,6 +197,9 @@ static int run_job(job_t *j, long budget_ms, int force)
 void jobs_run_due(long budget_ms)
 {
     long long start = mono_ms();
+    /* Reap finished children now, not when their job is next due (minutes
+     * for cluster jobs): no zombie outlives a wake-up. */
+    for (int i = 0; i < njobs; i++) child_running(&jobs[i]);
     for (int i = 0; i < njobs; i++) {
         job_t *j = &jobs[i];
         long long now = mono_ms();

@@ -18,8 +18,10 @@
 #   second (it must not keep growing) and the time to drain after the run
 #   worker RSS, /ea.js size raw and gzipped
 #   the same peak run with the shipper paused (the hot path alone)
+#   for each peak run, the CPU each program used (cpushare.py), in cores
 # Figures only: not part of the pass/fail suite. BENCH_WORKER_LOG=FILE keeps
-# the workers' stderr; BENCH_CONNECTIONS / BENCH_THREADS tune wrk.
+# the workers' stderr; BENCH_CONNECTIONS / BENCH_THREADS tune wrk;
+# BENCH_PROFILE=FILE records a system-wide perf profile of the peak /b.gif run.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -156,7 +158,8 @@ curl -fsS -o /dev/null -H "X-Forwarded-For: 10.1.2.3" -H "Accept-Language: en" -
 r1=$(rows)
 [ "$r1" -gt "$r0" ] || echo "beacon.sh: WARNING: the probe beacon was not stored (rows $r0 -> $r1): figures below measure a path that stores nothing" >&2
 
-wrk_run() {  # PORT SECONDS CONNS [DELAY_MS] -> wrk output
+wrk_run() {  # PORT SECONDS CONNS [DELAY_MS] -> wrk output (+ CPU per program)
+    [ "$2" -ge 4 ] && python3 "$TOP/tests/bench/cpushare.py" $(($2 - 2)) 1 >>"$WORK/cpu.txt" &
     BENCH_DELAY_MS=${4:-0} wrk -t"$THREADS" -c"$3" -d"$2"s --latency -s "$WORK/beacon.lua" "http://127.0.0.1:$1/"
 }
 rps() { awk '/^Requests\/sec:/ {print $2}'; }
@@ -172,6 +175,9 @@ T_RPS=$(echo "$out_t" | rps)
 b0=$(backlog); n0=$(rows)
 ( for s in $(seq "$DUR"); do sleep 1; echo "$(backlog)"; done ) >"$WORK/backlog.txt" &
 SAMPLER=$!
+if [ -n "${BENCH_PROFILE:-}" ]; then   # system-wide profile of the peak run
+    ( sleep 1; perf record -a -g -F 499 -o "$BENCH_PROFILE" -- sleep $((DUR - 2)) >/dev/null 2>&1 ) &
+fi
 out_e=$(wrk_run "$PE" "$DUR" "$CONNS")
 wait "$SAMPLER"
 n1=$(rows)
@@ -183,6 +189,9 @@ n2=$(rows)
 
 printf '  trivial responder  %10.0f req/s  (p99 %s, non-2xx %s)\n' "$T_RPS" "$(echo "$out_t" | p99)" "$(echo "$out_t" | non2xx)"
 printf '  echelon /b.gif     %10.0f req/s  (p99 %s, non-2xx %s)\n' "$E_RPS" "$(echo "$out_e" | p99)" "$(echo "$out_e" | non2xx)"
+cpu_line() { sed -n "${1}p" "$WORK/cpu.txt" 2>/dev/null; }
+echo "  trivial responder:"; cpu_line 1
+echo "  echelon /b.gif:"; cpu_line 2
 python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('  ratio              %10.3f  (target >= 0.8)' % (e/t if t else 0))" "$E_RPS" "$T_RPS"
 
 echo "== shipping into MariaDB during the peak run"
@@ -208,9 +217,15 @@ wait "$HOLD"
 P_RPS=$(echo "$out_p" | rps)
 printf '  echelon /b.gif     %10.0f req/s  (p99 %s)  ratio %s\n' "$P_RPS" "$(echo "$out_p" | p99)" \
     "$(python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('%.3f' % (e/t if t else 0))" "$P_RPS" "$T_RPS")"
+cpu_line 3
 t_d0=$(date +%s.%N)
+d0=$(rows)
+python3 "$TOP/tests/bench/cpushare.py" 3 0.5 >"$WORK/cpu-drain.txt" &
+sleep 3.5; d1=$(rows); wait
 for _ in $(seq 1200); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
-printf '  then shipped the backlog in %.1f s\n' "$(python3 -c "import time,sys; print(time.time()-float(sys.argv[1]))" "$t_d0")"
+printf '  then shipped the backlog in %.1f s; in its first 3.5 s, %d rows/s with\n' \
+    "$(python3 -c "import time,sys; print(time.time()-float(sys.argv[1]))" "$t_d0")" $(( (d1 - d0) * 2 / 7 ))
+cat "$WORK/cpu-drain.txt"
 
 echo "== p99 at half the peak rate"
 HALF=$(python3 -c "print(max(1, int(float('$E_RPS') / 2)))")

@@ -308,8 +308,8 @@ def test_no_event_penalty():
     site = "ne-%s.example" % RUN
     add_views(site, ["ne-none"], minutes_ago=10)
     add_views(site, ["ne-det"], detail='{"headers":10}', score=10, minutes_ago=10)
+    add_views(site, ["ne-ev"], table="semantic_events")    # the event first: a sweep may run meanwhile
     add_views(site, ["ne-ev"], minutes_ago=10)
-    add_views(site, ["ne-ev"], table="semantic_events")
     add_views(site, ["ne-new"], minutes_ago=2)
     add_views(site, ["ne-old"], minutes_ago=40)
     t.ctl("correlate")
@@ -323,6 +323,30 @@ def test_no_event_penalty():
     t.ctl("correlate")
     t.eq("no-event penalty once only", t.scalar("SELECT bot_score FROM visitor_views WHERE site_id='%s' "
                                                  "AND visitor_id='ne-none'" % site), "15")
+
+
+def test_no_event_penalty_slices():
+    """The sweep walks the window in slices of about 5,000 rows (correlator.c
+    NE_SLICE): every bounce in it is raised once, including 6,000 rows at one
+    instant (more than a slice) and rows on both sides of each slice's edge."""
+    site = "ne-slices-%s.example" % RUN
+    tie = "UTC_TIMESTAMP(3) - INTERVAL 17 MINUTE"
+    t.sql_exec("INSERT INTO semantic_events (event_type, site_id, visitor_id) "
+               "SELECT 'click', '%s', CONCAT('ns-', seq * 7) FROM seq_1_to_1000" % site)
+    t.sql_exec("INSERT INTO visitor_views (visitor_id, path, site_id, created_at) "
+               "SELECT CONCAT('ns-', seq), '/', '%s', UTC_TIMESTAMP(3) - INTERVAL 29 MINUTE "
+               "+ INTERVAL (seq * 100000) MICROSECOND FROM seq_1_to_7000" % site)
+    t.sql_exec("INSERT INTO visitor_views (visitor_id, path, site_id, created_at) "
+               "SELECT CONCAT('nt-', seq), '/', '%s', %s FROM seq_1_to_6000" % (site, tie))
+    t.sql_exec("INSERT INTO visitor_views (visitor_id, path, site_id, created_at) "
+               "SELECT CONCAT('nu-', seq), '/', '%s', UTC_TIMESTAMP(3) - INTERVAL 12 MINUTE "
+               "+ INTERVAL (seq * 1000) MICROSECOND FROM seq_1_to_3000" % site)
+    t.ctl("correlate")
+    got = dict((r[0], int(r[1])) for r in t.sql(
+        "SELECT CONCAT(LEFT(visitor_id, 3), bot_score), COUNT(*) FROM visitor_views WHERE site_id='%s' "
+        "GROUP BY LEFT(visitor_id, 3), bot_score" % site))
+    t.eq("sliced penalty: each bounce +15 once, visitors with events unchanged", got,
+         {"ns-15": 6000, "ns-0": 1000, "nt-15": 6000, "nu-15": 3000})
 
 
 # ------------------------------------------------------------ feeds refresh
@@ -383,7 +407,7 @@ def test_feeds_hot_reload():
 
 
 for fn in (test_feeds_hot_reload, test_feed_signals, test_headers_screen_referrer, test_missing_token_discarded, test_burst,
-           test_known_bot_marks_ip, test_farm, test_correlator_rows, test_no_event_penalty,
+           test_known_bot_marks_ip, test_farm, test_correlator_rows, test_no_event_penalty, test_no_event_penalty_slices,
            test_feeds_refresh):
     t.run(fn)
 t.done()
