@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WIN5_MS 300000LL
+#define WIN5_MS LK_RT_WINDOW_MS
 #define NBUCKETS 30             /* 30 x 10 s = the 5-minute window */
 #define MAX_PATHS 4096          /* distinct paths merged from the buckets */
 

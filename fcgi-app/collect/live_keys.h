@@ -30,7 +30,9 @@
  *   rt:<site>:hv              ZSET    clean rows: member visitor_id, score t
  *   rt:<site>:bv              ZSET    rows with bot_score >= 50, same layout
  *                                     (both EXPIRE 330 s, refreshed per write;
- *                                     readers ZREMRANGEBYSCORE < now-300000)
+ *                                     the shipper and readers ZREMRANGEBYSCORE
+ *                                     < now-300000, so a window holds 5
+ *                                     minutes however long nobody reads it)
  *   rt:<site>:pv:<t/10000>    STRING  clean pageviews in that 10-s bucket
  *   rt:<site>:paths:<t/10000> HASH    path -> clean pageviews in the bucket
  *                                     (bucket keys EXPIRE 330 s)
@@ -66,6 +68,7 @@
 #define LK_RT_PATHS "rt:%s:paths:%lld"
 #define LK_RT_BUCKET_MS 10000LL
 #define LK_RT_TTL_S 330
+#define LK_RT_WINDOW_MS 300000LL
 
 #define LK_RT_VM "rt:%s:vm:%lld"            /* site, t / 60000 */
 #define LK_RT_EM "rt:%s:em:%lld"

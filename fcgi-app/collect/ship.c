@@ -143,6 +143,7 @@ typedef struct ent {
     const char *key, *field;    /* field: HINCRBY only */
     int op;
     int ttl;                    /* EXPIRE after the writes; 0 = none */
+    long long trim_below;       /* ZSET: ZREMRANGEBYSCORE -inf (this after the ZADD; 0 = none */
     long long n;                /* INCRBY / HINCRBY amount */
     size_t zhead, ztail, zn;    /* ZADD members (zmem_t list) */
 } ent_t;
@@ -253,6 +254,12 @@ static size_t tab_send(const tab_t *t)
             for (size_t j = 0; j < k; j++)
                 lens[j] = strlen(argv[j]);
             q += kv_pipe_argv((int)k, argv, lens) == 0;
+            if (e->trim_below > 0) {
+                char lo[24];
+                lo[0] = '(';
+                buf_dec(lo + 1, e->trim_below);
+                q += kv_pipe_strs("ZREMRANGEBYSCORE", e->key, "-inf", lo) == 0;
+            }
         }
     }
     free(argv);
@@ -524,15 +531,17 @@ static void effects(rec_t *R, judged_t *J, size_t n, arena_t *a)
         if (R[i].kind == REC_VIEW) {
             const char *site = R[i].view.site_id, *vid = R[i].view.visitor_id;
             const char *score = arena_printf(a, "%lld", ts);
+            ent_t *e;
             if (J[i].total >= 50) {
                 snprintf(key, sizeof key, "%s" LK_RT_BV, kv_prefix, site);
-                tab_zadd(&t, tab_get(&t, a, key, NULL, OP_ZADD, LK_RT_TTL_S), score, vid);
+                if ((e = tab_get(&t, a, key, NULL, OP_ZADD, LK_RT_TTL_S))) e->trim_below = now - LK_RT_WINDOW_MS;
+                tab_zadd(&t, e, score, vid);
                 continue;
             }
             long long b = ts / LK_RT_BUCKET_MS, m = ts / 60000, h = ts / 3600000;
-            ent_t *e;
             snprintf(key, sizeof key, "%s" LK_RT_HV, kv_prefix, site);
-            tab_zadd(&t, tab_get(&t, a, key, NULL, OP_ZADD, LK_RT_TTL_S), score, vid);
+            if ((e = tab_get(&t, a, key, NULL, OP_ZADD, LK_RT_TTL_S))) e->trim_below = now - LK_RT_WINDOW_MS;
+            tab_zadd(&t, e, score, vid);
             snprintf(key, sizeof key, "%s" LK_RT_PV, kv_prefix, site, b);
             if ((e = tab_get(&t, a, key, NULL, OP_INCR, LK_RT_TTL_S))) e->n++;
             snprintf(key, sizeof key, "%s" LK_RT_PATHS, kv_prefix, site, b);

@@ -11,17 +11,24 @@
 # pageview beacons (solved PoW token, distinct session ids, a random IPv6
 # client address per request through X-Forwarded-For, so no rate-limit,
 # burst or bot-IP rule drops them).
-# Prints:
-#   peak req/s of both and their ratio (target >= 0.8)
-#   p99 latency of /b.gif at half its peak rate (wrk with a per-connection delay)
-#   rows/s shipped into MariaDB during the peak run, the spool backlog each
-#   second (it must not keep growing) and the time to drain after the run
-#   worker RSS, /ea.js size raw and gzipped
-#   the same peak run with the shipper paused (the hot path alone)
-#   for each peak run, the CPU each program used (cpushare.py), in cores
+# Runs BENCH_ROUNDS (default 3) rounds; each round, on a quiet box (it waits
+# up to 2 minutes for leftovers of earlier runs -- InnoDB flushing, correlator
+# sweeps, AOF rewrites -- to finish before each run):
+#   the trivial responder's peak req/s
+#   /b.gif's peak req/s while the shipper ships into Redis and MariaDB on the
+#   same cores: its ratio to the trivial run, rows/s shipped meanwhile, the
+#   spool backlog each second (it must not keep growing), time to drain
+#   /b.gif's peak req/s with the shipper paused (the hot path alone), its
+#   ratio, then the shipping rate alone and the CPU it takes
+#   for each run, the CPU each program used (cpushare.py), in cores
+# then the median of each figure and ratio over the rounds (one round's
+# ratios compare runs a few seconds apart: the box's drift between rounds
+# cancels out), p99 latency of /b.gif at half its median peak rate (wrk with
+# a per-connection delay), worker RSS, /ea.js size raw and gzipped.
 # Figures only: not part of the pass/fail suite. BENCH_WORKER_LOG=FILE keeps
 # the workers' stderr; BENCH_CONNECTIONS / BENCH_THREADS tune wrk;
-# BENCH_PROFILE=FILE records a system-wide perf profile of the peak /b.gif run.
+# BENCH_PROFILE=FILE records a system-wide perf profile of round 1's
+# shipping run.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -166,66 +173,76 @@ rps() { awk '/^Requests\/sec:/ {print $2}'; }
 p99() { awk '$1 == "99%" {print $2}'; }
 non2xx() { awk '/Non-2xx/ {print $NF} END {}' | tail -1; }
 
-echo "== /b.gif vs trivial FastCGI GIF: lighttpd, $WORKERS workers each, wrk -t$THREADS -c$CONNS -d${DUR}s"
+ROUNDS=${BENCH_ROUNDS:-3}
+echo "== /b.gif vs trivial FastCGI GIF: lighttpd, $WORKERS workers each, wrk -t$THREADS -c$CONNS -d${DUR}s, $ROUNDS rounds"
+echo "   each round, on a quiet box: trivial; /b.gif while shipping; /b.gif with the shipper paused (hot path); drain"
 wrk_run "$PT" 2 "$CONNS" >/dev/null; wrk_run "$PE" 2 "$CONNS" >/dev/null      # warm-up
 "$TOP/build/echelon-ctl" flush >/dev/null 2>&1
-out_t=$(wrk_run "$PT" "$DUR" "$CONNS")
-T_RPS=$(echo "$out_t" | rps)
+quiet() { python3 "$TOP/tests/bench/cpushare.py" --wait-quiet 120 >/dev/null; }
+ratio() { python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('%.3f' % (e/t if t else 0))" "$1" "$2"; }
+cpu_last() { tail -1 "$WORK/cpu.txt" 2>/dev/null; }
+: >"$WORK/rounds.txt"
+for round in $(seq "$ROUNDS"); do
+    echo "-- round $round"
+    quiet
+    out_t=$(wrk_run "$PT" "$DUR" "$CONNS"); T_RPS=$(echo "$out_t" | rps)
+    printf '  trivial responder     %8.0f req/s  p99 %s\n' "$T_RPS" "$(echo "$out_t" | p99)"; cpu_last
 
-b0=$(backlog); n0=$(rows)
-( for s in $(seq "$DUR"); do sleep 1; echo "$(backlog)"; done ) >"$WORK/backlog.txt" &
-SAMPLER=$!
-if [ -n "${BENCH_PROFILE:-}" ]; then   # system-wide profile of the peak run
-    ( sleep 1; perf record -a -g -F 499 -o "$BENCH_PROFILE" -- sleep $((DUR - 2)) >/dev/null 2>&1 ) &
-fi
-out_e=$(wrk_run "$PE" "$DUR" "$CONNS")
-wait "$SAMPLER"
-n1=$(rows)
-E_RPS=$(echo "$out_e" | rps)
-t_drain0=$(date +%s.%N)
-for _ in $(seq 600); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
-t_drain1=$(date +%s.%N)
-n2=$(rows)
-
-printf '  trivial responder  %10.0f req/s  (p99 %s, non-2xx %s)\n' "$T_RPS" "$(echo "$out_t" | p99)" "$(echo "$out_t" | non2xx)"
-printf '  echelon /b.gif     %10.0f req/s  (p99 %s, non-2xx %s)\n' "$E_RPS" "$(echo "$out_e" | p99)" "$(echo "$out_e" | non2xx)"
-cpu_line() { sed -n "${1}p" "$WORK/cpu.txt" 2>/dev/null; }
-echo "  trivial responder:"; cpu_line 1
-echo "  echelon /b.gif:"; cpu_line 2
-python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('  ratio              %10.3f  (target >= 0.8)' % (e/t if t else 0))" "$E_RPS" "$T_RPS"
-
-echo "== shipping into MariaDB during the peak run"
-python3 - "$n0" "$n1" "$n2" "$DUR" "$E_RPS" "$b0" "$t_drain0" "$t_drain1" "$WORK/backlog.txt" <<'PY'
+    quiet
+    b0=$(backlog); n0=$(rows)
+    ( for s in $(seq "$DUR"); do sleep 1; echo "$(backlog)"; done ) >"$WORK/backlog.txt" &
+    SAMPLER=$!
+    if [ -n "${BENCH_PROFILE:-}" ] && [ "$round" = 1 ]; then   # system-wide profile of a shipping run
+        ( sleep 1; perf record -a -g -F 499 -o "$BENCH_PROFILE" -- sleep $((DUR - 2)) >/dev/null 2>&1 ) &
+    fi
+    out_e=$(wrk_run "$PE" "$DUR" "$CONNS"); E_RPS=$(echo "$out_e" | rps)
+    wait "$SAMPLER"
+    n1=$(rows)
+    t_drain0=$(date +%s.%N)
+    for _ in $(seq 600); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
+    t_drain1=$(date +%s.%N)
+    printf '  /b.gif, shipping      %8.0f req/s  p99 %s  non-2xx %s  ratio %s\n' "$E_RPS" "$(echo "$out_e" | p99)" \
+        "$(echo "$out_e" | non2xx)" "$(ratio "$E_RPS" "$T_RPS")"; cpu_last
+    python3 - "$n0" "$n1" "$DUR" "$E_RPS" "$t_drain0" "$t_drain1" "$WORK/backlog.txt" <<'PY'
 import sys
-n0, n1, n2, dur, rps, b0 = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-d0, d1 = float(sys.argv[7]), float(sys.argv[8])
-bl = [int(x) for x in open(sys.argv[9]).read().split()]
-print("  rows inserted during the run  %d  (%.0f rows/s; beacons sent %.0f/s)" % (n1 - n0, (n1 - n0) / dur, rps))
-print("  spool backlog each second     %s" % " ".join(map(str, bl)))
+n0, n1, dur, rps = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+d0, d1 = float(sys.argv[5]), float(sys.argv[6])
+bl = [int(x) for x in open(sys.argv[7]).read().split()]
 half = len(bl) // 2
 grow = (sum(bl[half:]) / max(1, len(bl) - half)) - (sum(bl[:half]) / max(1, half)) if bl else 0
-print("  backlog trend (2nd half - 1st half mean)  %+.0f records  %s" % (grow, "(stable)" if grow < rps * 0.5 else "(GROWING: shipping is slower than collection)"))
-print("  drained after the run in      %.1f s; rows after drain %d" % (d1 - d0, n2 - n0))
+print("    shipped %.0f rows/s meanwhile; backlog each second: %s" % ((n1 - n0) / dur, " ".join(map(str, bl))))
+print("    backlog trend (2nd half - 1st half mean) %+.0f records %s; drained %.1f s after the run"
+      % (grow, "(stable)" if grow < rps * 0.5 else "(GROWING: shipping is slower than collection)", d1 - d0))
 PY
 
-echo "== hot path only: the same run with the shipper paused (its run lock held)"
-flock -o "$ECHELON_SPOOL_DIR/shipper-run.lock" sleep $((DUR + 1)) &
-HOLD=$!
-sleep 0.3
-out_p=$(wrk_run "$PE" "$DUR" "$CONNS")
-wait "$HOLD"
-P_RPS=$(echo "$out_p" | rps)
-printf '  echelon /b.gif     %10.0f req/s  (p99 %s)  ratio %s\n' "$P_RPS" "$(echo "$out_p" | p99)" \
-    "$(python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('%.3f' % (e/t if t else 0))" "$P_RPS" "$T_RPS")"
-cpu_line 3
-t_d0=$(date +%s.%N)
-d0=$(rows)
-python3 "$TOP/tests/bench/cpushare.py" 3 0.5 >"$WORK/cpu-drain.txt" &
-sleep 3.5; d1=$(rows); wait
-for _ in $(seq 1200); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
-printf '  then shipped the backlog in %.1f s; in its first 3.5 s, %d rows/s with\n' \
-    "$(python3 -c "import time,sys; print(time.time()-float(sys.argv[1]))" "$t_d0")" $(( (d1 - d0) * 2 / 7 ))
-cat "$WORK/cpu-drain.txt"
+    quiet
+    flock -o "$ECHELON_SPOOL_DIR/shipper-run.lock" sleep $((DUR + 1)) &
+    HOLD=$!
+    sleep 0.3
+    out_p=$(wrk_run "$PE" "$DUR" "$CONNS"); P_RPS=$(echo "$out_p" | rps)
+    wait "$HOLD"
+    printf '  /b.gif, hot path      %8.0f req/s  p99 %s  ratio %s\n' "$P_RPS" "$(echo "$out_p" | p99)" "$(ratio "$P_RPS" "$T_RPS")"
+    cpu_last
+    d0=$(rows); bk=$(backlog)
+    python3 "$TOP/tests/bench/cpushare.py" 3 0.5 >"$WORK/cpu-drain.txt" &
+    sleep 3.5; d1=$(rows); wait
+    for _ in $(seq 1200); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
+    printf '  then shipping alone: %d records, %d rows/s in the first 3.5 s, with\n' "$bk" $(( (d1 - d0) * 2 / 7 ))
+    sed 's/^  //' "$WORK/cpu-drain.txt"
+    echo "$T_RPS $E_RPS $P_RPS" >>"$WORK/rounds.txt"
+done
+echo "== summary over $ROUNDS rounds (median; each ratio against the same round's trivial run)"
+python3 - "$WORK/rounds.txt" <<'PY'
+import statistics, sys
+R = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+med = lambda xs: statistics.median(xs) if xs else 0
+t = [r[0] for r in R]; e = [r[1] for r in R]; p = [r[2] for r in R]
+re_ = [r[1] / r[0] for r in R if r[0]]; rp = [r[2] / r[0] for r in R if r[0]]
+print("  trivial responder   %8.0f req/s  (%s)" % (med(t), " ".join("%.0f" % x for x in t)))
+print("  /b.gif, shipping    %8.0f req/s  ratio %.3f  (per round %s)" % (med(e), med(re_), " ".join("%.3f" % x for x in re_)))
+print("  /b.gif, hot path    %8.0f req/s  ratio %.3f  (per round %s)  target >= 0.8" % (med(p), med(rp), " ".join("%.3f" % x for x in rp)))
+PY
+E_RPS=$(awk '{print $2}' "$WORK/rounds.txt" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 
 echo "== p99 at half the peak rate"
 HALF=$(python3 -c "print(max(1, int(float('$E_RPS') / 2)))")

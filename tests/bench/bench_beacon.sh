@@ -8,7 +8,7 @@ set -a; . "${ECHELON_STACK_ENV:-$TOP/var/stack.env}"; set +a
 export ECHELON_TRUST_PROXY=true
 N=${1:-20000}
 W=$(mktemp -d /tmp/echelon-bb.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+trap '[ -n "${BENCH_KEEP:-}" ] && cp "$W/cg.out" "$BENCH_KEEP" 2>/dev/null; rm -rf "$W"' EXIT
 B="$TOP/build"
 gcc -O2 -std=gnu11 -I"$TOP/fcgi-app" -I"$B/fcgi-app" $(pkg-config --cflags json-c libmariadb hiredis) \
     "$TOP/tests/bench/bench_beacon.c" "$TOP/fcgi-app/routes.c" "$TOP/fcgi-app/dispatch_hooks.c" \
@@ -28,8 +28,10 @@ PY
 mkdir -p "$W/spool"
 export ECHELON_SPOOL_DIR="$W/spool"
 "$W/bench" "$W/uris.txt" "$N" 2>&1 | tail -1
+for mb in ${BENCH_COLD_MB:-2 64}; do BENCH_COLD=$mb "$W/bench" "$W/uris.txt" 5000 2>&1 | tail -1; done
+[ -n "${BENCH_PERF:-}" ] && BENCH_COLD=64 perf record -F 5000 -o "$BENCH_PERF" "$W/bench" "$W/uris.txt" 5000 >/dev/null 2>&1
 if command -v valgrind >/dev/null; then
-    valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" "$W/bench" "$W/uris.txt" 2000 >/dev/null 2>&1
+    valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" ${BENCH_CG_OPTS:-} "$W/bench" "$W/uris.txt" 2000 >/dev/null 2>&1
     # awk exits at the first match: the pipe's SIGPIPE must not end the script.
     total=$(callgrind_annotate --inclusive=yes "$W/cg.out" 2>/dev/null | awk '/:dispatch /{gsub(",","",$1); print $1}' | head -1 || true)
     echo "instructions per beacon (dispatch, callgrind): $((total / 2000))"

@@ -3,7 +3,12 @@
 
 Sleeps DELAY seconds, then sums utime+stime of every process between two
 snapshots SECONDS apart and prints the busiest programs in cores (1.00 =
-one core busy for the whole window). beacon.sh runs it beside wrk."""
+one core busy for the whole window). beacon.sh runs it beside wrk.
+
+cpushare.py --wait-quiet MAX_SECONDS: waits until one second passes with
+less than 0.15 cores busy in total (leftover work of an earlier run: InnoDB
+page flushing, a correlator sweep, an AOF rewrite), at most MAX_SECONDS;
+prints what it waited for."""
 import collections, os, sys, time
 
 
@@ -23,7 +28,28 @@ def snap():
     return d
 
 
+def wait_quiet(limit):
+    hz = os.sysconf("SC_CLK_TCK")
+    t0 = time.time()
+    while True:
+        a = snap()
+        time.sleep(1)
+        b = snap()
+        tot = collections.Counter()
+        for p, (c, v) in b.items():
+            tot[c] += v - a.get(p, (c, 0))[1]
+        busy = sum(tot.values()) / hz
+        if busy < 0.15 or time.time() - t0 > limit:
+            top = ", ".join("%s %.2f" % (c, v / hz) for c, v in tot.most_common(3) if v > 0)
+            print("    waited %.0f s for a quiet box (last second: %.2f cores busy%s)"
+                  % (time.time() - t0, busy, "; " + top if top else ""))
+            return
+
+
 def main():
+    if sys.argv[1] == "--wait-quiet":
+        wait_quiet(float(sys.argv[2]))
+        return
     dur = float(sys.argv[1])
     time.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0)
     a = snap()

@@ -304,9 +304,22 @@ def test_anonymized_site_and_reship():
         t.flush()
     t.eq("re-shipped record inserts nothing twice", views(s2), [("/once",)])
 
+def test_realtime_window_trimmed_on_ship():
+    """The shipper keeps rt:<site>:hv/bv to 5 minutes itself: with nobody
+    reading realtime, the window must not grow without bound."""
+    s = site("rtwin")
+    old_ms = int(time.time() * 1000) - 301000
+    t.redis("ZADD", "ech:rt:%s:hv" % s, old_ms, "stale")
+    t.redis("ZADD", "ech:rt:%s:hv" % s, old_ms + 20000, "recent")
+    beacon(s, "/fresh")
+    t.flush()
+    hv = t.redis("ZRANGE", "ech:rt:%s:hv" % s, 0, -1).split("\n")
+    t.ok("member older than 5 min removed by the shipper, younger kept, new visitor added",
+         "stale" not in hv and "recent" in hv and len(hv) == 2, hv)
+
 
 for fn in (test_beacon_answers, test_beacon_row_columns, test_beacon_campaign_and_cookie_mode,
            test_excluded_visitor, test_events_statuses, test_event_row_columns,
-           test_anonymized_site_and_reship):
+           test_anonymized_site_and_reship, test_realtime_window_trimmed_on_ship):
     t.run(fn)
 t.done()
