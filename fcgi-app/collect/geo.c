@@ -6,6 +6,8 @@
  * MM_COUNTRY_CODE from mod_maxminddb; these are server-set, never client
  * headers, so they need no trust flag), then a lookup in the MaxMind-format
  * database at ECHELON_GEOIP_DB. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <maxminddb.h>
 #include <string.h>
 #include "collect/geo.h"
@@ -58,8 +60,19 @@ static const char *db_lookup(arena_t *a, const char *ip)
         }
     }
     if (mmdb_state != 1 || ip == NULL || *ip == '\0' || strcmp(ip, "unknown") == 0) return NULL;
+    /* inet_pton + lookup_sockaddr: lookup_string goes through getaddrinfo
+     * (an allocation and a few hundred instructions per beacon). Forms
+     * inet_pton refuses (an IPv6 scope id ...) still get getaddrinfo. */
     int gai = 0, err = 0;
-    MMDB_lookup_result_s r = MMDB_lookup_string(&mmdb, ip, &gai, &err);
+    struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+    struct sockaddr_in s4 = { .sin_family = AF_INET };
+    MMDB_lookup_result_s r;
+    if (inet_pton(AF_INET, ip, &s4.sin_addr) == 1)
+        r = MMDB_lookup_sockaddr(&mmdb, (const struct sockaddr *)&s4, &err);
+    else if (inet_pton(AF_INET6, ip, &s6.sin6_addr) == 1)
+        r = MMDB_lookup_sockaddr(&mmdb, (const struct sockaddr *)&s6, &err);
+    else
+        r = MMDB_lookup_string(&mmdb, ip, &gai, &err);
     if (gai != 0 || err != MMDB_SUCCESS || !r.found_entry) return NULL;
     MMDB_entry_data_s d;
     if (MMDB_get_value(&r.entry, &d, "country", "iso_code", NULL) != MMDB_SUCCESS || !d.has_data ||

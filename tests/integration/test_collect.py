@@ -318,8 +318,25 @@ def test_realtime_window_trimmed_on_ship():
          "stale" not in hv and "recent" in hv and len(hv) == 2, hv)
 
 
+def test_country_from_geoip_database():
+    """No CDN or web-server country: libmaxminddb on ECHELON_GEOIP_DB (the
+    test stack's mkmmdb.py database), IPv4 and IPv6, with the
+    registered_country fallback."""
+    s = site("geo")
+    cases = [("192.0.2.7", "/v4", "NO"), ("203.0.113.9", "/v4-registered", "JP"),
+             ("2001:db8:1::5", "/v6", "SE"), ("2001:db8:2::1", "/v6-unknown", None),
+             ("198.51.100.4", "/v4-unknown", None)]
+    for addr, path, _ in cases:
+        beacon(s, path, addr=addr)
+    t.flush()
+    got = dict(views(s, "path, country_code"))
+    for addr, path, want in cases:
+        t.eq("country of %s" % addr, got.get(path, "missing"), want)
+
+
 for fn in (test_beacon_answers, test_beacon_row_columns, test_beacon_campaign_and_cookie_mode,
            test_excluded_visitor, test_events_statuses, test_event_row_columns,
-           test_anonymized_site_and_reship, test_realtime_window_trimmed_on_ship):
+           test_anonymized_site_and_reship, test_realtime_window_trimmed_on_ship,
+           test_country_from_geoip_database):
     t.run(fn)
 t.done()
