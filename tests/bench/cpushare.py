@@ -24,8 +24,23 @@ def snap():
             continue
         comm = s[s.index("(") + 1:s.rindex(")")]
         f = s[s.rindex(")") + 2:].split()
-        d[p] = (comm, int(f[11]) + int(f[12]))
+        # own time plus that of reaped children (the shipper runs in
+        # short-lived forked children of the workers)
+        d[p] = (comm, int(f[11]) + int(f[12]) + int(f[13]) + int(f[14]))
     return d
+
+
+def used(a, b):
+    """Ticks per program name between snapshots a and b. A process that
+    ended meanwhile shows up in its parent's children time with its whole
+    life; what it had used before a is taken off again."""
+    tot = collections.Counter()
+    for p, (c, v) in b.items():
+        tot[c] += v - a.get(p, (c, 0))[1]
+    for p, (c, v) in a.items():
+        if p not in b:
+            tot[c] -= v
+    return tot
 
 
 def wait_quiet(limit):
@@ -35,9 +50,7 @@ def wait_quiet(limit):
         a = snap()
         time.sleep(1)
         b = snap()
-        tot = collections.Counter()
-        for p, (c, v) in b.items():
-            tot[c] += v - a.get(p, (c, 0))[1]
+        tot = used(a, b)
         busy = sum(tot.values()) / hz
         if busy < 0.15 or time.time() - t0 > limit:
             top = ", ".join("%s %.2f" % (c, v / hz) for c, v in tot.most_common(3) if v > 0)
@@ -58,9 +71,7 @@ def main():
     b = snap()
     t = time.time() - t0
     hz = os.sysconf("SC_CLK_TCK")
-    tot = collections.Counter()
-    for p, (c, v) in b.items():
-        tot[c] += v - a.get(p, (c, 0))[1]
+    tot = used(a, b)
     busy = [(c, v) for c, v in tot.most_common() if v > 0][:6]
     print("    cpu: " + ", ".join("%s %.2f" % (c, v / hz / t) for c, v in busy)
           + "  (total %.2f cores)" % (sum(tot.values()) / hz / t))
