@@ -120,10 +120,50 @@ int kv_pipe(const char *fmt, ...)
     return rc == REDIS_OK ? 0 : -1;
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_dec(char *p, size_t v)
+{
+    char t[24];
+    int n = 0;
+    do t[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    while (n) *p++ = t[--n];
+    return p;
+}
+
+/* The command in RESP, built here and handed over preformatted: hiredis's
+ * own argv formatter (sdscatfmt per argument, a reallocation per piece) was
+ * a third of the shipper's instructions per record. */
 int kv_pipe_argv(int argc, const char **argv, const size_t *lens)
 {
     if (kv_connect() != 0) return -1;
-    if (redisAppendCommandArgv(ctx, argc, argv, lens) != REDIS_OK) return -1;
+    static char *buf;
+    static size_t cap;
+    size_t need = 16;
+    for (int i = 0; i < argc; i++) need += lens[i] + 32;
+    if (need > cap) {
+        size_t ncap = cap ? cap : 4096;
+        while (ncap < need) ncap *= 2;
+        char *nb = realloc(buf, ncap);
+        if (!nb) return -1;
+        buf = nb;
+        cap = ncap;
+    }
+    char *p = buf;
+    *p++ = '*';
+    p = put_dec(p, (size_t)argc);
+    *p++ = '\r';
+    *p++ = '\n';
+    for (int i = 0; i < argc; i++) {
+        *p++ = '$';
+        p = put_dec(p, lens[i]);
+        *p++ = '\r';
+        *p++ = '\n';
+        memcpy(p, argv[i], lens[i]);
+        p += lens[i];
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    if (redisAppendFormattedCommand(ctx, buf, (size_t)(p - buf)) != REDIS_OK) return -1;
     pending++;
     return 0;
 }

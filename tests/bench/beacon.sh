@@ -11,7 +11,7 @@
 # pageview beacons (solved PoW token, distinct session ids, a random IPv6
 # client address per request through X-Forwarded-For, so no rate-limit,
 # burst or bot-IP rule drops them).
-# Runs BENCH_ROUNDS (default 3) rounds; each round, on a quiet box (it waits
+# Runs BENCH_ROUNDS (default 5) rounds; each round, on a quiet box (it waits
 # up to 2 minutes for leftovers of earlier runs -- InnoDB flushing, correlator
 # sweeps, AOF rewrites -- to finish before each run):
 #   the trivial responder's peak req/s
@@ -64,24 +64,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 sql() { MYSQL_PWD="$ECHELON_DB_PASSWORD" mariadb --socket="$ECHELON_DB_SOCKET" -u"$ECHELON_DB_USER" "$ECHELON_DB_NAME" -N -B -e "$1"; }
 rows() { sql "SELECT COUNT(*) FROM visitor_views WHERE site_id='$SITE'"; }
 # Records spooled and not yet shipped on this host (lines minus shipped positions).
-backlog() {
-    python3 - "$ECHELON_SPOOL_DIR" <<'PY'
-import os, re, sys
-d = sys.argv[1]; n = 0; pos = {}
-names = os.listdir(d)
-for f in names:
-    if f.endswith(".pos"):
-        try: pos[f[:-4]] = int(open(os.path.join(d, f)).read().split()[1])
-        except (OSError, ValueError, IndexError): pass
-for f in names:
-    m = re.match(r"(seg-\d{16}-\d+-\d+)\.(seg|open)$", f)
-    if m:
-        try:
-            with open(os.path.join(d, f), "rb") as fh: n += fh.read().count(b"\n") - pos.get(m.group(1), 0)
-        except OSError: pass
-print(n)
-PY
-}
+# The interpreter itself, not a version-manager shim (pyenv's run several
+# shell scripts per start, which showed up in the runs' CPU).
+PY=$(python3 -c 'import sys; print(sys.executable)')
+backlog() { "$PY" "$TOP/tests/bench/backlog.py" "$ECHELON_SPOOL_DIR" "$@"; }
 
 gcc -O2 -o "$WORK/trivial_gif" "$TOP/tests/bench/trivial_gif.c" -lfcgi || die "cannot build trivial_gif"
 
@@ -166,19 +152,19 @@ r1=$(rows)
 [ "$r1" -gt "$r0" ] || echo "beacon.sh: WARNING: the probe beacon was not stored (rows $r0 -> $r1): figures below measure a path that stores nothing" >&2
 
 wrk_run() {  # PORT SECONDS CONNS [DELAY_MS] -> wrk output (+ CPU per program)
-    [ "$2" -ge 4 ] && python3 "$TOP/tests/bench/cpushare.py" $(($2 - 2)) 1 >>"$WORK/cpu.txt" &
+    [ "$2" -ge 4 ] && "$PY" "$TOP/tests/bench/cpushare.py" $(($2 - 2)) 1 >>"$WORK/cpu.txt" &
     BENCH_DELAY_MS=${4:-0} wrk -t"$THREADS" -c"$3" -d"$2"s --latency -s "$WORK/beacon.lua" "http://127.0.0.1:$1/"
 }
 rps() { awk '/^Requests\/sec:/ {print $2}'; }
 p99() { awk '$1 == "99%" {print $2}'; }
 non2xx() { awk '/Non-2xx/ {print $NF} END {}' | tail -1; }
 
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 echo "== /b.gif vs trivial FastCGI GIF: lighttpd, $WORKERS workers each, wrk -t$THREADS -c$CONNS -d${DUR}s, $ROUNDS rounds"
 echo "   each round, on a quiet box: trivial; /b.gif while shipping; /b.gif with the shipper paused (hot path); drain"
 wrk_run "$PT" 2 "$CONNS" >/dev/null; wrk_run "$PE" 2 "$CONNS" >/dev/null      # warm-up
 "$TOP/build/echelon-ctl" flush >/dev/null 2>&1
-quiet() { python3 "$TOP/tests/bench/cpushare.py" --wait-quiet 120 >/dev/null; }
+quiet() { "$PY" "$TOP/tests/bench/cpushare.py" --wait-quiet 120 >/dev/null; }
 ratio() { python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('%.3f' % (e/t if t else 0))" "$1" "$2"; }
 cpu_last() { tail -1 "$WORK/cpu.txt" 2>/dev/null; }
 : >"$WORK/rounds.txt"
@@ -190,7 +176,7 @@ for round in $(seq "$ROUNDS"); do
 
     quiet
     b0=$(backlog); n0=$(rows)
-    ( for s in $(seq "$DUR"); do sleep 1; echo "$(backlog)"; done ) >"$WORK/backlog.txt" &
+    backlog "$DUR" >"$WORK/backlog.txt" &
     SAMPLER=$!
     if [ -n "${BENCH_PROFILE:-}" ] && [ "$round" = 1 ]; then   # system-wide profile of a shipping run
         ( sleep 1; perf record -a -g -F 499 -o "$BENCH_PROFILE" -- sleep $((DUR - 2)) >/dev/null 2>&1 ) &
@@ -198,21 +184,19 @@ for round in $(seq "$ROUNDS"); do
     out_e=$(wrk_run "$PE" "$DUR" "$CONNS"); E_RPS=$(echo "$out_e" | rps)
     wait "$SAMPLER"
     n1=$(rows)
-    t_drain0=$(date +%s.%N)
-    for _ in $(seq 600); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
-    t_drain1=$(date +%s.%N)
+    drained=$(backlog --drain 60)
     printf '  /b.gif, shipping      %8.0f req/s  p99 %s  non-2xx %s  ratio %s\n' "$E_RPS" "$(echo "$out_e" | p99)" \
         "$(echo "$out_e" | non2xx)" "$(ratio "$E_RPS" "$T_RPS")"; cpu_last
-    python3 - "$n0" "$n1" "$DUR" "$E_RPS" "$t_drain0" "$t_drain1" "$WORK/backlog.txt" <<'PY'
+    "$PY" - "$n0" "$n1" "$DUR" "$E_RPS" "$drained" "$WORK/backlog.txt" <<'PY'
 import sys
 n0, n1, dur, rps = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-d0, d1 = float(sys.argv[5]), float(sys.argv[6])
-bl = [int(x) for x in open(sys.argv[7]).read().split()]
+drained = float(sys.argv[5])
+bl = [int(x) for x in open(sys.argv[6]).read().split()]
 half = len(bl) // 2
 grow = (sum(bl[half:]) / max(1, len(bl) - half)) - (sum(bl[:half]) / max(1, half)) if bl else 0
 print("    shipped %.0f rows/s meanwhile; backlog each second: %s" % ((n1 - n0) / dur, " ".join(map(str, bl))))
 print("    backlog trend (2nd half - 1st half mean) %+.0f records %s; drained %.1f s after the run"
-      % (grow, "(stable)" if grow < rps * 0.5 else "(GROWING: shipping is slower than collection)", d1 - d0))
+      % (grow, "(stable)" if grow < rps * 0.5 else "(GROWING: shipping is slower than collection)", drained))
 PY
 
     quiet
@@ -224,9 +208,9 @@ PY
     printf '  /b.gif, hot path      %8.0f req/s  p99 %s  ratio %s\n' "$P_RPS" "$(echo "$out_p" | p99)" "$(ratio "$P_RPS" "$T_RPS")"
     cpu_last
     d0=$(rows); bk=$(backlog)
-    python3 "$TOP/tests/bench/cpushare.py" 3 0.5 >"$WORK/cpu-drain.txt" &
+    "$PY" "$TOP/tests/bench/cpushare.py" 3 0.5 >"$WORK/cpu-drain.txt" &
     sleep 3.5; d1=$(rows); wait
-    for _ in $(seq 1200); do [ "$(backlog)" -le 0 ] && break; sleep 0.1; done
+    backlog --drain 120 >/dev/null
     printf '  then shipping alone: %d records, %d rows/s in the first 3.5 s, with\n' "$bk" $(( (d1 - d0) * 2 / 7 ))
     sed 's/^  //' "$WORK/cpu-drain.txt"
     echo "$T_RPS $E_RPS $P_RPS" >>"$WORK/rounds.txt"
