@@ -130,27 +130,18 @@ static char *put_dec(char *p, size_t v)
     return p;
 }
 
-/* The command in RESP, built here and handed over preformatted: hiredis's
- * own argv formatter (sdscatfmt per argument, a reallocation per piece) was
- * a third of the shipper's instructions per record. */
-int kv_pipe_argv(int argc, const char **argv, const size_t *lens)
+size_t kv_resp_max(int argc, const size_t *lens)
 {
-    if (kv_connect() != 0) return -1;
-    static char *buf;
-    static size_t cap;
-    size_t need = 16;
-    for (int i = 0; i < argc; i++) need += lens[i] + 32;
-    if (need > cap) {
-        size_t ncap = cap ? cap : 4096;
-        while (ncap < need) ncap *= 2;
-        char *nb = realloc(buf, ncap);
-        if (!nb) return -1;
-        buf = nb;
-        cap = ncap;
-    }
-    char *p = buf;
+    size_t need = 24;                      /* "*<argc>\r\n" */
+    for (int i = 0; i < argc; i++) need += lens[i] + 26;   /* "$<len>\r\n" <arg> "\r\n" */
+    return need;
+}
+
+size_t kv_resp(char *out, int argc, const char **argv, const size_t *lens)
+{
+    char *p = out;
     *p++ = '*';
-    p = put_dec(p, (size_t)argc);
+    p = put_dec(p, (size_t)(argc > 0 ? argc : 0));
     *p++ = '\r';
     *p++ = '\n';
     for (int i = 0; i < argc; i++) {
@@ -163,7 +154,28 @@ int kv_pipe_argv(int argc, const char **argv, const size_t *lens)
         *p++ = '\r';
         *p++ = '\n';
     }
-    if (redisAppendFormattedCommand(ctx, buf, (size_t)(p - buf)) != REDIS_OK) return -1;
+    return (size_t)(p - out);
+}
+
+/* The command goes out preformatted (kv_resp): hiredis's own argv formatter
+ * (sdscatfmt per argument, a reallocation per piece) was a third of the
+ * shipper's instructions per record. */
+int kv_pipe_argv(int argc, const char **argv, const size_t *lens)
+{
+    if (kv_connect() != 0) return -1;
+    static char *buf;
+    static size_t cap;
+    size_t need = kv_resp_max(argc, lens);
+    if (need > cap) {
+        size_t ncap = cap ? cap : 4096;
+        while (ncap < need) ncap *= 2;
+        char *nb = realloc(buf, ncap);
+        if (!nb) return -1;
+        buf = nb;
+        cap = ncap;
+    }
+    size_t len = kv_resp(buf, argc, argv, lens);
+    if (redisAppendFormattedCommand(ctx, buf, len) != REDIS_OK) return -1;
     pending++;
     return 0;
 }

@@ -33,6 +33,11 @@ int kv_pipe_argv(int argc, const char **argv, const size_t *lens);
  * which cost a sixth of the shipper's CPU at a few commands per record. */
 int kv_pipe_strs(const char *cmd, const char *key, const char *a1, const char *a2);
 kv_reply_t *kv_pipe_read(void);
+/* The command in the Redis protocol (RESP array of bulk strings), as
+ * kv_pipe_argv sends it: kv_resp_max bounds its size, kv_resp writes it to
+ * out (no NUL added) and returns its length. Pure; unit-tested. */
+size_t kv_resp_max(int argc, const size_t *lens);
+size_t kv_resp(char *out, int argc, const char **argv, const size_t *lens);
 
 int kv_type(const kv_reply_t *r);
 const char *kv_str(const kv_reply_t *r);             /* STR/STATUS/ERR text or NULL */
