@@ -131,27 +131,45 @@ int correlator_detail_json(int penalty, size_t cluster_size, int tainted,
     "WHEN JSON_TYPE(" col ") <> 'OBJECT' THEN '{' WHEN JSON_LENGTH(" col ") = 0 "  \
     "THEN '{' ELSE CONCAT(LEFT(TRIM(" col "), CHAR_LENGTH(TRIM(" col ")) - 1), ',') END"
 
-/* The no-event penalty (§7.6) over [lo, hi) or, for the last slice,
- * [lo, hi]. The window is fixed once per sweep and walked in slices of about
- * NE_SLICE rows along idx_vv_created_bot: one UPDATE over the whole window
- * would touch every bounce of 25 minutes in one statement -- at a few
- * thousand pageviews a second, millions of rows, longer than the read
- * timeout, rolled back and retried every sweep. Each slice is its own
- * autocommit statement, outside any transaction as the spec has it. */
+/* The no-event penalty (§7.6). The window [now-30min, now-5min] is fixed
+ * once per sweep and walked in slices of about NE_SLICE rows, each its own
+ * autocommit statement (outside any transaction, as the spec has it): one
+ * UPDATE over the whole window touched every bounce of 25 minutes at once --
+ * at a few thousand pageviews a second, millions of rows, longer than the
+ * read timeout, rolled back and retried every sweep.
+ *
+ * A row's verdict cannot change once a sweep has seen it in the window: its
+ * events stay, its score only rises. So a sweep need not re-read what the
+ * last one read. Redis keeps NE_MARK = "<max id>|<window end>" of the last
+ * completed pass, and the next pass reads
+ *   - rows created after that window end (created_at slices), and
+ *   - older rows of the window committed since: their ids are above the
+ *     last pass's max id, or a little below it (ids taken before that read
+ *     and committed after it; NE_ID_SLACK is far more than can be in flight),
+ *     so id slices from max id - NE_ID_SLACK cover rows shipped late from a
+ *     spool backlog and bulk-ingested rows.
+ * Without a mark (first sweep, Redis restarted, ids reset by TRUNCATE) the
+ * pass reads the whole window. */
 #define NE_SLICE 5000
-#define NE_SET "UPDATE visitor_views v FORCE INDEX (idx_vv_created_bot) "                    \
+#define NE_ID_SLACK 100000LL
+#define NE_MARK "corr:ne:mark"
+#define NE_UPD(index) "UPDATE visitor_views v FORCE INDEX (" index ") "                       \
     "SET v.bot_score = LEAST(v.bot_score + 15, 100), "                                       \
-    "v.bot_score_detail = CONCAT(" OPEN_OBJ("v.bot_score_detail") ", '\"no_events\":true}') " \
-    "WHERE v.created_at >= ? AND v.created_at "
-#define NE_WHERE " ? AND v.bot_score BETWEEN 0 AND 49 "                                      \
+    "v.bot_score_detail = CONCAT(" OPEN_OBJ("v.bot_score_detail") ", '\"no_events\":true}') WHERE "
+#define NE_COND " AND v.bot_score BETWEEN 0 AND 49 "                                          \
     "AND (v.bot_score_detail IS NULL OR v.bot_score_detail NOT LIKE '%\"no_events\"%') "       \
     "AND NOT EXISTS (SELECT 1 FROM semantic_events e "                                        \
     "WHERE e.visitor_id = v.visitor_id AND e.site_id = v.site_id)"
-static const char sql_ne_slice[] = NE_SET "<" NE_WHERE;
-static const char sql_ne_last[] = NE_SET "<=" NE_WHERE;
+static const char sql_ne_slice[] =
+    NE_UPD("idx_vv_created_bot") "v.created_at >= ? AND v.created_at < ?" NE_COND;
+static const char sql_ne_last[] =
+    NE_UPD("idx_vv_created_bot") "v.created_at >= ? AND v.created_at <= ?" NE_COND;
+static const char sql_ne_ids[] =
+    NE_UPD("PRIMARY") "v.id > ? AND v.id <= ? AND v.created_at >= ? AND v.created_at < ?" NE_COND;
 static const char sql_ne_window[] =
     "SELECT DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL 30 MINUTE, '%Y-%m-%d %H:%i:%s.%f'), "
-    "DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL 5 MINUTE, '%Y-%m-%d %H:%i:%s.%f')";
+    "DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL 5 MINUTE, '%Y-%m-%d %H:%i:%s.%f'), "
+    "(SELECT COALESCE(MAX(id), 0) FROM visitor_views)";
 /* where the next slice starts: the created_at NE_SLICE rows on (index only) */
 static const char sql_ne_next[] =
     "SELECT DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM visitor_views "
@@ -173,33 +191,81 @@ static int first_str(int qrc, db_res_t *r, char *out, size_t outsz)
     return found;
 }
 
+/* [from, to] in created_at slices; rows raised or -1. */
+static long long ne_range(const char *from, const char *to)
+{
+    char cur[40], next[40];
+    snprintf(cur, sizeof cur, "%s", from);
+    long long total = 0;
+    for (;;) {
+        db_res_t *r = NULL;
+        int f = first_str(db_query(&r, sql_ne_next, "ssi", cur, to, (long long)NE_SLICE), r, next, sizeof next);
+        if (f > 0 && strcmp(next, cur) == 0)
+            f = first_str(db_query(&r, sql_ne_after, "ss", cur, to), r, next, sizeof next);
+        if (f < 0) return -1;
+        long long n = f ? db_exec(sql_ne_slice, "ss", cur, next) : db_exec(sql_ne_last, "ss", cur, to);
+        if (n < 0) return -1;
+        total += n;
+        if (!f) return total;
+        snprintf(cur, sizeof cur, "%s", next);
+    }
+}
+
+static const char *pf(void);
+
+/* The last pass's mark when it still applies to this window: 1 and *id,
+ * end filled; else 0 (read the whole window). */
+static int ne_mark(const char *lo, const char *hi, long long max_id, long long *id, char *end, size_t endsz)
+{
+    kv_reply_t *m = kv_cmd("GET %s" NE_MARK, pf());
+    const char *v = m && kv_type(m) == KV_STR ? kv_str(m) : NULL;
+    const char *bar = v ? strchr(v, '|') : NULL;
+    int ok = 0;
+    if (bar && (size_t)(strlen(bar + 1)) < endsz) {
+        char *e;
+        long long d = strtoll(v, &e, 10);
+        snprintf(end, endsz, "%s", bar + 1);
+        /* an end inside this window, ids that did not go backwards */
+        ok = e == bar && d >= 0 && d <= max_id && strcmp(end, lo) > 0 && strcmp(end, hi) <= 0;
+        if (ok) *id = d;
+    }
+    kv_free(m);
+    return ok;
+}
+
 /* Rows raised, or -1 when a statement fails (the sweep then aborts). */
 static long long no_events_penalty(void)
 {
-    char lo[40], hi[40], cur[40], next[40];
+    char lo[40], hi[40], end[40];
+    long long max_id = 0, last_id = 0;
     db_res_t *w = NULL;
     if (db_query(&w, sql_ne_window, "") != 0) return -1;
     int ok = db_next(w) && db_str(w, 0) && db_str(w, 1);
     if (ok) {
         snprintf(lo, sizeof lo, "%s", db_str(w, 0));
         snprintf(hi, sizeof hi, "%s", db_str(w, 1));
+        max_id = db_int(w, 2);
     }
     db_free(w);
     if (!ok) return -1;
-    snprintf(cur, sizeof cur, "%s", lo);
-    long long total = 0;
-    for (;;) {
-        db_res_t *r = NULL;
-        int f = first_str(db_query(&r, sql_ne_next, "ssi", cur, hi, (long long)NE_SLICE), r, next, sizeof next);
-        if (f > 0 && strcmp(next, cur) == 0)
-            f = first_str(db_query(&r, sql_ne_after, "ss", cur, hi), r, next, sizeof next);
-        if (f < 0) return -1;
-        long long n = f ? db_exec(sql_ne_slice, "ss", cur, next) : db_exec(sql_ne_last, "ss", cur, hi);
+    long long total;
+    if (ne_mark(lo, hi, max_id, &last_id, end, sizeof end)) {
+        total = 0;
+        for (long long a = last_id > NE_ID_SLACK ? last_id - NE_ID_SLACK : 0; a < max_id; a += NE_SLICE) {
+            long long b = max_id - a > NE_SLICE ? a + NE_SLICE : max_id;
+            long long n = db_exec(sql_ne_ids, "iiss", a, b, lo, end);
+            if (n < 0) return -1;
+            total += n;
+        }
+        long long n = ne_range(end, hi);
         if (n < 0) return -1;
         total += n;
-        if (!f) return total;
-        snprintf(cur, sizeof cur, "%s", next);
+    } else {
+        total = ne_range(lo, hi);
+        if (total < 0) return -1;
     }
+    kv_free(kv_cmd("SET %s" NE_MARK " %lld|%s EX 3600", pf(), max_id, hi));
+    return total;
 }
 
 static const size_t in_sizes[] = { 1, 8, 64, 500 };

@@ -341,12 +341,51 @@ def test_no_event_penalty_slices():
     t.sql_exec("INSERT INTO visitor_views (visitor_id, path, site_id, created_at) "
                "SELECT CONCAT('nu-', seq), '/', '%s', UTC_TIMESTAMP(3) - INTERVAL 12 MINUTE "
                "+ INTERVAL (seq * 1000) MICROSECOND FROM seq_1_to_3000" % site)
+    t.redis("DEL", "ech:corr:ne:mark")     # no mark: the whole window in created_at slices
     t.ctl("correlate")
     got = dict((r[0], int(r[1])) for r in t.sql(
         "SELECT CONCAT(LEFT(visitor_id, 3), bot_score), COUNT(*) FROM visitor_views WHERE site_id='%s' "
         "GROUP BY LEFT(visitor_id, 3), bot_score" % site))
     t.eq("sliced penalty: each bounce +15 once, visitors with events unchanged", got,
          {"ns-15": 6000, "ns-0": 1000, "nt-15": 6000, "nu-15": 3000})
+
+
+def test_no_event_penalty_incremental():
+    """After a pass, the next one reads only rows created after its window end
+    plus older rows committed since (ids above the last max id minus a
+    slack): late-shipped rows are raised, rows the last pass already saw are
+    not read again."""
+    site = "ne-inc-%s.example" % RUN
+    t.ctl("correlate")                                  # sets the mark
+    mark = t.redis("GET", "ech:corr:ne:mark")
+    t.ok("a pass leaves its mark (max id|window end)", "|" in mark, mark)
+    # a row shipped late: created 20 minutes ago, committed now (new id)
+    add_views(site, ["late"], minutes_ago=20)
+    t.ctl("correlate")
+    t.eq("late row raised by the id slices", t.scalar(
+        "SELECT bot_score FROM visitor_views WHERE site_id='%s' AND visitor_id='late'" % site), "15")
+    # a row the last pass saw: it sits more than the id slack (100,000 ids)
+    # below the mark's max id and before its window end (6 minutes ago). It
+    # starts at score 60 so that no background sweep raises it meanwhile.
+    add_views(site, ["seen"], score=60, minutes_ago=10)
+    t.sql_exec("INSERT INTO visitor_views (visitor_id, path, site_id, created_at) "
+               "SELECT CONCAT('filler-', seq), '/', '%s-filler', UTC_TIMESTAMP(3) - INTERVAL 45 MINUTE "
+               "FROM seq_1_to_100100" % site)
+    top = int(t.scalar("SELECT MAX(id) FROM visitor_views"))
+    end = t.scalar("SELECT DATE_FORMAT(UTC_TIMESTAMP(3) - INTERVAL 6 MINUTE, '%Y-%m-%d %H:%i:%s.%f')")
+    t.redis("SET", "ech:corr:ne:mark", "%d|%s" % (top, end))
+    t.sql_exec("UPDATE visitor_views SET bot_score = 0 WHERE site_id='%s' AND visitor_id='seen'" % site)
+    t.sql_exec("INSERT INTO visitor_views (visitor_id, path, site_id, created_at) VALUES "
+               "('fresh', '/', '%s', UTC_TIMESTAMP(3) - INTERVAL 330 SECOND)" % site)
+    t.ctl("correlate")
+    got = dict(t.sql("SELECT visitor_id, bot_score FROM visitor_views WHERE site_id='%s'" % site))
+    t.eq("row past the mark's window end raised", got.get("fresh"), "15")
+    t.eq("row below the mark not read again", got.get("seen"), "0")
+    t.redis("DEL", "ech:corr:ne:mark")
+    t.ctl("correlate")
+    t.eq("without a mark the whole window is read", t.scalar(
+        "SELECT bot_score FROM visitor_views WHERE site_id='%s' AND visitor_id='seen'" % site), "15")
+    t.sql_exec("DELETE FROM visitor_views WHERE site_id='%s-filler'" % site)
 
 
 # ------------------------------------------------------------ feeds refresh
@@ -408,6 +447,7 @@ def test_feeds_hot_reload():
 
 for fn in (test_feeds_hot_reload, test_feed_signals, test_headers_screen_referrer, test_missing_token_discarded, test_burst,
            test_known_bot_marks_ip, test_farm, test_correlator_rows, test_no_event_penalty, test_no_event_penalty_slices,
+           test_no_event_penalty_incremental,
            test_feeds_refresh):
     t.run(fn)
 t.done()
