@@ -272,9 +272,6 @@ int config_load(char *err, size_t errsz)
     c->session_ttl_s = int_or("ECHELON_SESSION_TTL_S", 10, 86400);
     c->session_idle_s = int_or("ECHELON_SESSION_IDLE_S", 10, 1800);
     c->sql_dir = str_or("ECHELON_SQL_DIR", ECHELON_SQL_DIR);
-    /* 0 is a value here (children as urgent as requests), so not int_or */
-    if (cfg_parse_int(get("ECHELON_BG_NICE"), 10, &v) == 0 && v >= 0 && v <= 19) c->bg_nice = v;
-    else c->bg_nice = 10;
 
     if (c->debug) log_set_level(LOG_DEBUG);
     if (!*c->secret && !*c->username)

@@ -71,7 +71,6 @@ typedef struct config {
     long session_ttl_s;            /* ECHELON_SESSION_TTL_S, absolute, default 86400 */
     long session_idle_s;           /* ECHELON_SESSION_IDLE_S, default 1800 */
     char *sql_dir;                 /* ECHELON_SQL_DIR: migrations */
-    long bg_nice;                  /* ECHELON_BG_NICE: background job children, 0..19, default 10 */
 } config_t;
 
 extern const config_t *cfg;

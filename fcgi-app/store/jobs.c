@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #define MAX_JOBS 32
+#define BG_NICE 10
 
 typedef struct job {
     const char *name;
@@ -127,12 +128,10 @@ static int spawn(job_t *j, int lock_fd, const char *cluster_lock, const char *to
     alarm(0);
     db_forget_after_fork();
     kv_forget_after_fork();
-    /* Background work yields to requests when the host is saturated
-     * (ECHELON_BG_NICE, default 10); it catches up as soon as there is idle
-     * CPU. 0 keeps shipping level with the requests instead. */
+    /* Background work yields to requests when the host is saturated; it
+     * catches up as soon as there is idle CPU. */
     errno = 0;
-    if (cfg->bg_nice > 0 && nice((int)cfg->bg_nice) == -1 && errno)
-        log_warn("jobs", "%s: nice failed", j->name);
+    if (nice(BG_NICE) == -1 && errno) log_warn("jobs", "%s: nice failed", j->name);
     int rc = drain(j, j->bg_budget_ms);
     if (cluster_lock) {
         if (rc >= 0) kv_free(kv_cmd("SET %s%s %lld", kv_prefix, next_key, rc == 1 ? now : now + j->period_ms));

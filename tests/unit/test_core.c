@@ -132,8 +132,7 @@ static void test_config_file_and_env(void **state)
     assert_true(fd >= 0);
     const char body[] = "# comment\nECHELON_RETENTION_DAYS=30\nECHELON_SUSPECT_COUNTRIES=\n"
                         "export ECHELON_DB_NAME=\"fromfile\"\nECHELON_RATE_LIMIT_MAX=0\n"
-                        "ECHELON_VIEW_FLUSH_MS=5\nECHELON_BOT_DISCARD_THRESHOLD=abc\n"
-                        "ECHELON_BG_NICE=0\n";
+                        "ECHELON_VIEW_FLUSH_MS=5\nECHELON_BOT_DISCARD_THRESHOLD=abc\n";
     assert_int_equal(write(fd, body, sizeof body - 1), (long)sizeof body - 1);
     close(fd);
     setenv("ECHELON_CONF", path, 1);
@@ -154,14 +153,6 @@ static void test_config_file_and_env(void **state)
     assert_int_equal(cfg->bot_ua_patterns.n, 41);            /* default list, lower-cased */
     assert_true(config_list_has(&cfg->bot_ua_patterns, "headlesschrome"));
     assert_int_equal(cfg->challenge_window_minutes, 10);
-    assert_int_equal(cfg->bg_nice, 0);                      /* 0 is a value, not "unset" */
-    setenv("ECHELON_BG_NICE", "20", 1);
-    assert_int_equal(config_load(err, sizeof err), 0);
-    assert_int_equal(cfg->bg_nice, 10);                     /* out of 0..19: the default */
-    setenv("ECHELON_BG_NICE", "5", 1);
-    assert_int_equal(config_load(err, sizeof err), 0);
-    assert_int_equal(cfg->bg_nice, 5);
-    unsetenv("ECHELON_BG_NICE");
     unlink(path);
     setenv("ECHELON_CONF", "/nonexistent/echelon.conf", 1);
     assert_int_equal(config_load(err, sizeof err), -1);      /* a named file must exist */
