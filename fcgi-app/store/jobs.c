@@ -197,9 +197,15 @@ static int run_job(job_t *j, long budget_ms, int force)
 void jobs_run_due(long budget_ms)
 {
     long long start = mono_ms();
-    /* Reap finished children now, not when their job is next due (minutes
-     * for cluster jobs): no zombie outlives a wake-up. */
-    for (int i = 0; i < njobs; i++) child_running(&jobs[i]);
+    /* Reap finished children now and then, not only when their job is next
+     * due (minutes for cluster jobs). At most once a second: this runs after
+     * every request, and a waitpid(2) per live child each time would put a
+     * syscall on the hot path. */
+    static long long last_reap;
+    if (start - last_reap >= 1000) {
+        last_reap = start;
+        for (int i = 0; i < njobs; i++) child_running(&jobs[i]);
+    }
     for (int i = 0; i < njobs; i++) {
         job_t *j = &jobs[i];
         long long now = mono_ms();
