@@ -4,6 +4,7 @@
  * the only copy of data, so giving up after 500 ms and degrading is always
  * better than holding a request or the shipper. */
 #include "store/kv.h"
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
 #include <hiredis/hiredis.h>
@@ -120,13 +121,16 @@ int kv_pipe(const char *fmt, ...)
     return rc == REDIS_OK ? 0 : -1;
 }
 
-/* Decimal digits of v at p; returns the end. */
-static char *put_dec(char *p, size_t v)
+/* "<c><decimal v>\r\n" at p; returns the end. */
+static char *put_head(char *p, char c, size_t v)
 {
-    char t[24];
-    int n = 0;
-    do t[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-    while (n) *p++ = t[--n];
+    char d[24];
+    size_t n = strlen(buf_dec(d, (long long)v));
+    *p++ = c;
+    memcpy(p, d, n);
+    p += n;
+    *p++ = '\r';
+    *p++ = '\n';
     return p;
 }
 
@@ -139,16 +143,9 @@ size_t kv_resp_max(int argc, const size_t *lens)
 
 size_t kv_resp(char *out, int argc, const char **argv, const size_t *lens)
 {
-    char *p = out;
-    *p++ = '*';
-    p = put_dec(p, (size_t)(argc > 0 ? argc : 0));
-    *p++ = '\r';
-    *p++ = '\n';
+    char *p = put_head(out, '*', (size_t)(argc > 0 ? argc : 0));
     for (int i = 0; i < argc; i++) {
-        *p++ = '$';
-        p = put_dec(p, lens[i]);
-        *p++ = '\r';
-        *p++ = '\n';
+        p = put_head(p, '$', lens[i]);
         memcpy(p, argv[i], lens[i]);
         p += lens[i];
         *p++ = '\r';
