@@ -180,17 +180,6 @@ static const char sql_ne_after[] =
     "SELECT DATE_FORMAT(MIN(created_at), '%Y-%m-%d %H:%i:%s.%f') FROM visitor_views "
     "FORCE INDEX (idx_vv_created_bot) WHERE created_at > ? AND created_at <= ?";
 
-/* First column of r's first row into out, then frees r: 1 found, 0 none
- * (or NULL); -1 when the query failed (r is NULL then). */
-static int first_str(int qrc, db_res_t *r, char *out, size_t outsz)
-{
-    if (qrc != 0) return -1;
-    int found = db_next(r) && db_str(r, 0);
-    if (found) snprintf(out, outsz, "%s", db_str(r, 0));
-    db_free(r);
-    return found;
-}
-
 /* [from, to] in created_at slices; rows raised or -1. */
 static long long ne_range(const char *from, const char *to)
 {
@@ -198,10 +187,9 @@ static long long ne_range(const char *from, const char *to)
     snprintf(cur, sizeof cur, "%s", from);
     long long total = 0;
     for (;;) {
-        db_res_t *r = NULL;
-        int f = first_str(db_query(&r, sql_ne_next, "ssi", cur, to, (long long)NE_SLICE), r, next, sizeof next);
+        int f = db_scalar_str(next, sizeof next, sql_ne_next, "ssi", cur, to, (long long)NE_SLICE);
         if (f > 0 && strcmp(next, cur) == 0)
-            f = first_str(db_query(&r, sql_ne_after, "ss", cur, to), r, next, sizeof next);
+            f = db_scalar_str(next, sizeof next, sql_ne_after, "ss", cur, to);
         if (f < 0) return -1;
         long long n = f ? db_exec(sql_ne_slice, "ss", cur, next) : db_exec(sql_ne_last, "ss", cur, to);
         if (n < 0) return -1;
@@ -221,7 +209,7 @@ static int ne_mark(const char *lo, const char *hi, long long max_id, long long *
     const char *v = m && kv_type(m) == KV_STR ? kv_str(m) : NULL;
     const char *bar = v ? strchr(v, '|') : NULL;
     int ok = 0;
-    if (bar && (size_t)(strlen(bar + 1)) < endsz) {
+    if (bar && strlen(bar + 1) < endsz) {
         char *e;
         long long d = strtoll(v, &e, 10);
         snprintf(end, endsz, "%s", bar + 1);

@@ -537,3 +537,18 @@ long long db_scalar_int(const char *sql, const char *fmt, ...)
     db_free(r);
     return v;
 }
+
+int db_scalar_str(char *out, size_t outsz, const char *sql, const char *fmt, ...)
+{
+    db_param_t p[64];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = parse_fmt(fmt, ap, p, 64);
+    va_end(ap);
+    db_res_t *r;
+    if (run(sql, p, n, &r) < 0) return -1;
+    int found = db_next(r) && db_str(r, 0);
+    if (found) snprintf(out, outsz, "%s", db_str(r, 0));
+    db_free(r);
+    return found;
+}

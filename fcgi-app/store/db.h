@@ -74,4 +74,7 @@ unsigned db_errno(void);       /* last server error number (1062 = duplicate key
 
 /* Convenience: first column of the first row as integer; -1 on error/no row. */
 long long db_scalar_int(const char *sql, const char *fmt, ...);
+/* First column of the first row as text into out (truncated to outsz): 1, or
+ * 0 when there is no row or it is NULL, or -1 on error. */
+int db_scalar_str(char *out, size_t outsz, const char *sql, const char *fmt, ...);
 #endif
