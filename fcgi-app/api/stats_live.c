@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WIN5_MS LK_RT_WINDOW_MS
 #define NBUCKETS 30             /* 30 x 10 s = the 5-minute window */
 #define MAX_PATHS 4096          /* distinct paths merged from the buckets */
 
@@ -66,7 +65,7 @@ static int live_redis(const char *site, long long now, int want_paths, live_t *l
 {
     memset(l, 0, sizeof *l);
     char key[160];
-    long long lo = now - WIN5_MS;
+    long long lo = now - LK_RT_WINDOW_MS;
     long long b = now / LK_RT_BUCKET_MS;
     int sent = 0;
     snprintf(key, sizeof key, LK_RT_HV, site);
@@ -112,7 +111,7 @@ static int live_db(const char *site, long long now, int want_paths, live_t *l)
 {
     memset(l, 0, sizeof *l);
     char t5[32];
-    stats_fmt_sql_ms(now - WIN5_MS, t5, sizeof t5);
+    stats_fmt_sql_ms(now - LK_RT_WINDOW_MS, t5, sizeof t5);
     db_res_t *r;
     if (db_query(&r,
                  "SELECT COUNT(DISTINCT CASE WHEN bot_score BETWEEN 0 AND 49 THEN visitor_id END),"

@@ -532,16 +532,12 @@ static void effects(rec_t *R, judged_t *J, size_t n, arena_t *a)
             const char *site = R[i].view.site_id, *vid = R[i].view.visitor_id;
             const char *score = arena_printf(a, "%lld", ts);
             ent_t *e;
-            if (J[i].total >= 50) {
-                snprintf(key, sizeof key, "%s" LK_RT_BV, kv_prefix, site);
-                if ((e = tab_get(&t, a, key, NULL, OP_ZADD, LK_RT_TTL_S))) e->trim_below = now - LK_RT_WINDOW_MS;
-                tab_zadd(&t, e, score, vid);
-                continue;
-            }
-            long long b = ts / LK_RT_BUCKET_MS, m = ts / 60000, h = ts / 3600000;
-            snprintf(key, sizeof key, "%s" LK_RT_HV, kv_prefix, site);
+            int bot = J[i].total >= 50;
+            snprintf(key, sizeof key, bot ? "%s" LK_RT_BV : "%s" LK_RT_HV, kv_prefix, site);
             if ((e = tab_get(&t, a, key, NULL, OP_ZADD, LK_RT_TTL_S))) e->trim_below = now - LK_RT_WINDOW_MS;
             tab_zadd(&t, e, score, vid);
+            if (bot) continue;
+            long long b = ts / LK_RT_BUCKET_MS, m = ts / 60000, h = ts / 3600000;
             snprintf(key, sizeof key, "%s" LK_RT_PV, kv_prefix, site, b);
             if ((e = tab_get(&t, a, key, NULL, OP_INCR, LK_RT_TTL_S))) e->n++;
             snprintf(key, sizeof key, "%s" LK_RT_PATHS, kv_prefix, site, b);
