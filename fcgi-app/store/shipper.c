@@ -43,18 +43,14 @@
 #define STATE_NAME "shipper.state"
 #define DEADLETTER_NAME "deadletter.log"
 
-static struct {
-    char type[SPOOL_TYPE_MAX + 1];
-    shipper_batch_fn fn;
-} handlers[MAX_TYPES];
-static size_t nhandlers;
-
+/* Registered spool types: a batch handler, a backlog row counter, or both. */
 static struct {
     char type[SPOOL_TYPE_MAX + 1];
     size_t tlen;
-    shipper_count_fn fn;
-} counters[MAX_TYPES];
-static size_t ncounters;
+    shipper_batch_fn fn;        /* NULL: no handler (yet) */
+    shipper_count_fn count;     /* NULL: its lines count no rows */
+} types[MAX_TYPES];
+static size_t ntypes, ncounters;
 
 static int (*test_db_alive)(void);
 static int test_mode;
@@ -164,52 +160,54 @@ static void deadletter_rec(const shipper_rec_t *r)
 
 /* ---------------------------------------------------------------- registry */
 
+static int type_find(const char *type, size_t tlen)
+{
+    for (size_t i = 0; i < ntypes; i++)
+        if (types[i].tlen == tlen && memcmp(types[i].type, type, tlen) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The slot of type, added when new; -1 when invalid or the table is full. */
+static int type_slot(const char *type)
+{
+    if (!spool_type_valid(type)) return -1;
+    int i = type_find(type, strlen(type));
+    if (i >= 0) return i;
+    if (ntypes == MAX_TYPES) return -1;
+    snprintf(types[ntypes].type, sizeof types[ntypes].type, "%s", type);
+    types[ntypes].tlen = strlen(type);
+    return (int)ntypes++;
+}
+
 int shipper_register(const char *type, shipper_batch_fn fn)
 {
-    if (!spool_type_valid(type) || !fn) return SHIPPER_EINVAL;
-    for (size_t i = 0; i < nhandlers; i++) {
-        if (strcmp(handlers[i].type, type) == 0) {
-            handlers[i].fn = fn;
-            return SHIPPER_OK;
-        }
-    }
-    if (nhandlers == MAX_TYPES) return SHIPPER_EINVAL;
-    snprintf(handlers[nhandlers].type, sizeof handlers[nhandlers].type, "%s", type);
-    handlers[nhandlers].fn = fn;
-    nhandlers++;
+    int i = fn ? type_slot(type) : -1;
+    if (i < 0) return SHIPPER_EINVAL;
+    types[i].fn = fn;
     return SHIPPER_OK;
 }
 
 int shipper_register_counter(const char *type, shipper_count_fn fn)
 {
-    if (!spool_type_valid(type) || !fn) return SHIPPER_EINVAL;
-    for (size_t i = 0; i < ncounters; i++) {
-        if (strcmp(counters[i].type, type) == 0) {
-            counters[i].fn = fn;
-            return SHIPPER_OK;
-        }
-    }
-    if (ncounters == MAX_TYPES) return SHIPPER_EINVAL;
-    snprintf(counters[ncounters].type, sizeof counters[ncounters].type, "%s", type);
-    counters[ncounters].tlen = strlen(type);
-    counters[ncounters].fn = fn;
-    ncounters++;
+    int i = fn ? type_slot(type) : -1;
+    if (i < 0) return SHIPPER_EINVAL;
+    if (!types[i].count) ncounters++;
+    types[i].count = fn;
     return SHIPPER_OK;
 }
 
 static int find_handler(const char *type, size_t tlen)
 {
-    for (size_t i = 0; i < nhandlers; i++)
-        if (strlen(handlers[i].type) == tlen && memcmp(handlers[i].type, type, tlen) == 0)
-            return (int)i;
-    return -1;
+    int i = type_find(type, tlen);
+    return i >= 0 && types[i].fn ? i : -1;
 }
 
 /* Hand recs to handler h. On failure with MariaDB up, isolate poison
  * records one by one into the dead-letter file; with MariaDB down, fail. */
 static int deliver(int h, shipper_rec_t *recs, size_t n)
 {
-    shipper_batch_fn fn = handlers[h].fn;
+    shipper_batch_fn fn = types[h].fn;
     if (fn(recs, n) == 0) return SHIPPER_OK;
     if (!db_alive()) return SHIPPER_EFAIL;
     for (size_t i = 0; i < n; i++) {
@@ -232,8 +230,8 @@ int shipper_ship_now(const char *type, const char *payload, size_t len)
     if (!copy) return SHIPPER_EFAIL;
     memcpy(copy, payload, len);
     copy[len] = '\0';
-    shipper_rec_t r = { handlers[h].type, copy, len, spool_now_us() };
-    int rc = handlers[h].fn(&r, 1);
+    shipper_rec_t r = { types[h].type, copy, len, spool_now_us() };
+    int rc = types[h].fn(&r, 1);
     free(copy);
     return rc == 0 ? SHIPPER_OK : SHIPPER_EFAIL;
 }
@@ -534,7 +532,7 @@ static int ship_batch(bent_t *b, size_t nb, shipper_rec_t *recs, unsigned char *
             if (used[j] || b[j].tlen != b[i].tlen || memcmp(b[j].type, b[i].type, b[i].tlen) != 0)
                 continue;
             used[j] = 1;
-            recs[k++] = (shipper_rec_t){ handlers[h].type, b[j].payload, b[j].plen, b[j].ts };
+            recs[k++] = (shipper_rec_t){ types[h].type, b[j].payload, b[j].plen, b[j].ts };
         }
         int rc = deliver(h, recs, k);
         if (rc != SHIPPER_OK) return rc;
@@ -685,9 +683,8 @@ static void count_line(const char *line, size_t len, long long rows[SHIPPER_ROW_
     const char *tab = memchr(line, '\t', len < SPOOL_TYPE_MAX + 1 ? len : SPOOL_TYPE_MAX + 1);
     if (!tab) return;
     size_t tl = (size_t)(tab - line);
-    shipper_count_fn fn = NULL;
-    for (size_t i = 0; i < ncounters && !fn; i++)
-        if (counters[i].tlen == tl && memcmp(counters[i].type, line, tl) == 0) fn = counters[i].fn;
+    int i = type_find(line, tl);
+    shipper_count_fn fn = i >= 0 ? types[i].count : NULL;
     if (!fn) return;
     const char *p = tab + 1, *e = line + len;
     size_t lim = (size_t)(e - p) < 20 ? (size_t)(e - p) : 20;   /* arrival_us: < 19 digits */
