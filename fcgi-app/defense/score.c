@@ -515,6 +515,17 @@ static int argv_push(const char ***argv, size_t **lens, size_t *n, size_t *cap, 
     return 0;
 }
 
+/* The ZADD queued from argv, then its key's TTL and its size cap (keep the
+ * newest members: ZREMRANGEBYRANK 0 <-cap-1>). Returns the commands queued. */
+static size_t pipe_capped_zadd(size_t argc, const char **argv, const size_t *lens, const char *key,
+                               const char *ttl, const char *cap)
+{
+    size_t q = kv_pipe_argv((int)argc, argv, lens) == 0;
+    q += kv_pipe_strs("EXPIRE", key, ttl, NULL) == 0;
+    q += kv_pipe_strs("ZREMRANGEBYRANK", key, "0", cap) == 0;
+    return q;
+}
+
 /* Queue the print commands of the batch; returns the number queued. */
 static size_t queue_prints(const score_ship_rec_t *recs, size_t n)
 {
@@ -552,10 +563,8 @@ static size_t queue_prints(const score_ship_rec_t *recs, size_t n)
         rec[j] = i;
         size_t k = uniq_add(&u, gid[j]);
         grp_of[j] = k;
-        if (g[k].count == 0) {
+        if (g[k].count == 0)
             memcpy(g[k].gid, gid[j], sizeof g[k].gid);
-            g[k].meta_site = r->site_id;
-        }
         g[k].meta_fp = r->fp_key;           /* the last print's, as before */
         g[k].meta_site = r->site_id;
         g[k].last_ts = r->ts_ms;
@@ -593,12 +602,7 @@ static size_t queue_prints(const score_ship_rec_t *recs, size_t n)
                     argv_push(&argv, &lens, &argc, &cap, s ? (r->visitor_id ? r->visitor_id : "") : r->ip_hash))
                     goto out;
             }
-            if (kv_pipe_argv((int)argc, argv, lens) == 0)
-                q++;
-            if (kv_pipe("EXPIRE %s %s", key, ttl) == 0)
-                q++;
-            if (kv_pipe("ZREMRANGEBYRANK %s 0 %s", key, capm) == 0)
-                q++;
+            q += pipe_capped_zadd(argc, argv, lens, key, ttl, capm);
         }
         if (kv_pipe("SET %scorr:meta:%s %s||%s EX %s", pf, g[k].gid, g[k].meta_site, g[k].meta_fp, ttl) == 0)
             q++;
@@ -613,12 +617,7 @@ static size_t queue_prints(const score_ship_rec_t *recs, size_t n)
             argv_push(&argv, &lens, &argc, &cap, g[k].gid))
             goto out;
     }
-    if (kv_pipe_argv((int)argc, argv, lens) == 0)
-        q++;
-    if (kv_pipe("EXPIRE %s %s", gk, ttl) == 0)
-        q++;
-    if (kv_pipe("ZREMRANGEBYRANK %s 0 %s", gk, capg) == 0)
-        q++;
+    q += pipe_capped_zadd(argc, argv, lens, gk, ttl, capg);
 out:
     if (u.slot)
         uniq_free(&u);
