@@ -20,6 +20,32 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(TOP, "build")
 
 
+def browser_headers(net, chrome, **extra):
+    """The headers of a desktop Chrome `chrome` behind the trusted proxy, from
+    a random address in the /16 `net` ("198.51"); extra ones override."""
+    import random
+    h = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                       "Chrome/%s.0.0.0 Safari/537.36" % chrome,
+         "Accept-Language": "en-US,en;q=0.9", "Sec-Fetch-Site": "cross-site",
+         "Sec-CH-UA": '"Chromium";v="%s"' % chrome,
+         "X-Forwarded-For": "%s.%d.%d" % (net, random.randrange(0, 250), random.randrange(1, 250))}
+    h.update(extra)
+    return h
+
+
+def beacon_uri(secret, site, path):
+    """/b.gif?... of a stored pageview of path: a fresh session id and its
+    proof-of-work token (tests/bench/powtok.py)."""
+    import base64
+    import uuid
+    sys.path.insert(0, os.path.join(TOP, "tests", "bench"))
+    import powtok
+    sid = str(uuid.uuid4())
+    q = {"p": base64.b64encode(path.encode()).decode(), "s": site, "_v": "2000", "sid": sid,
+         "sw": "1920", "sh": "1080", "tok": powtok.token(secret, site, sid)}
+    return "/b.gif?" + urllib.parse.urlencode(q)
+
+
 class Resp:
     def __init__(self, status, headers, body):
         self.status = status

@@ -10,7 +10,6 @@ in the spool, and the workers' backlog job republishes the counts within a
 few seconds. After the lock is released, echelon-ctl flush ships them and
 both numbers drop to 0.
 """
-import base64
 import fcntl
 import json
 import os
@@ -23,30 +22,21 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
 import powtok  # noqa: E402
-from lib import T  # noqa: E402
+from lib import T, beacon_uri, browser_headers  # noqa: E402
 
 t = T(__file__)
 RUN = uuid.uuid4().hex[:8]
 SITE = "buf-" + RUN
 SPOOL = os.environ["ECHELON_SPOOL_DIR"]
-CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/120.0.0.0 Safari/537.36")
 ZERO = {"views": 0, "events": 0}
 
 
 def hdrs(**extra):
-    h = {"User-Agent": CHROME, "Accept-Language": "en-US,en;q=0.9", "Sec-Fetch-Site": "cross-site",
-         "Sec-CH-UA": '"Chromium";v="120"',
-         "X-Forwarded-For": "198.51.%d.%d" % (random.randrange(0, 250), random.randrange(1, 250))}
-    h.update(extra)
-    return h
+    return browser_headers("198.51", "120", **extra)
 
 
 def beacon(path):
-    sid = str(uuid.uuid4())
-    q = {"p": base64.b64encode(path.encode()).decode(), "s": SITE, "_v": "2000", "sid": sid,
-         "sw": "1920", "sh": "1080", "tok": powtok.token(t.secret, SITE, sid)}
-    return t.get("/b.gif?" + urllib.parse.urlencode(q), headers=hdrs())
+    return t.get(beacon_uri(t.secret, SITE, path), headers=hdrs())
 
 
 def events(evs):

@@ -4,36 +4,25 @@ allowed.example,www.allowed.example (same MariaDB, Redis and spool as the main p
 import base64
 import json
 import os
-import random
 import sys
-import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
 import powtok  # noqa: E402
-from lib import T  # noqa: E402
+from lib import T, beacon_uri, browser_headers  # noqa: E402
 
 t = T(__file__, url=os.environ["ECHELON_URL_RESTRICTED"])
 RUN = uuid.uuid4().hex[:8]
 SITE = "restricted-" + RUN
-CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/131.0.0.0 Safari/537.36")
 GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 
 
 def hdrs(**extra):
-    h = {"User-Agent": CHROME, "Accept-Language": "en-US,en;q=0.9", "Sec-Fetch-Site": "cross-site",
-         "Sec-CH-UA": '"Chromium";v="131"',
-         "X-Forwarded-For": "10.77.%d.%d" % (random.randrange(0, 250), random.randrange(1, 250))}
-    h.update(extra)
-    return h
+    return browser_headers("10.77", "131", **extra)
 
 
 def beacon(path, **headers):
-    sid = str(uuid.uuid4())
-    q = {"p": base64.b64encode(path.encode()).decode(), "s": SITE, "_v": "2000", "sid": sid,
-         "sw": "1920", "sh": "1080", "tok": powtok.token(t.secret, SITE, sid)}
-    return t.get("/b.gif?" + urllib.parse.urlencode(q), headers=hdrs(**headers))
+    return t.get(beacon_uri(t.secret, SITE, path), headers=hdrs(**headers))
 
 
 def stored(path):
