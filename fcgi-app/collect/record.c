@@ -166,14 +166,8 @@ static void jw_int(jw_t *w, long long v)
         *w->o++ = (char)('0' + v);
         return;
     }
-    char t[24];
-    size_t i = sizeof t;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do t[--i] = (char)('0' + u % 10); while (u /= 10);
-    if (v < 0) t[--i] = '-';
     jw_room(w, JW_SLACK);
-    memcpy(w->o, t + i, sizeof t - i);
-    w->o += sizeof t - i;
+    w->o = buf_put_dec(w->o, v);
 }
 
 /* ,"key": and the value; `key` is a literal */

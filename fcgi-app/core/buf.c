@@ -47,15 +47,20 @@ void buf_printf(buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-const char *buf_dec(char *out, long long v)
+char *buf_put_dec(char *o, long long v)
 {
     char t[24];
-    size_t n = 0, o = 0;
+    size_t n = 0;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     do t[n++] = (char)('0' + u % 10); while (u /= 10);
-    if (v < 0) out[o++] = '-';
-    while (n) out[o++] = t[--n];
-    out[o] = '\0';
+    if (v < 0) *o++ = '-';
+    while (n) *o++ = t[--n];
+    return o;
+}
+
+const char *buf_dec(char *out, long long v)
+{
+    *buf_put_dec(out, v) = '\0';
     return out;
 }
 

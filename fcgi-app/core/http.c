@@ -460,15 +460,6 @@ static char *put(char *o, const char *s, size_t n)
     return o + n;
 }
 
-static char *put_num(char *o, long long v)
-{
-    char t[24];
-    size_t i = sizeof t;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do t[--i] = (char)('0' + u % 10); while (u /= 10);
-    if (v < 0) t[--i] = '-';
-    return put(o, t + i, sizeof t - i);
-}
 
 #define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
 
@@ -496,7 +487,7 @@ int resp_send(resp_t *r, const req_t *req, http_out_fn out, void *out_ctx)
         if (!h) return -1;
     }
     char *o = PUT_LIT(h, "Status: ");
-    o = put_num(o, r->status);
+    o = buf_put_dec(o, r->status);
     *o++ = ' ';
     o = put(o, st, stl);
     o = PUT_LIT(o, "\r\n");
@@ -514,7 +505,7 @@ int resp_send(resp_t *r, const req_t *req, http_out_fn out, void *out_ctx)
     }
     if (has_body) {
         o = PUT_LIT(o, "Content-Length: ");
-        o = put_num(o, (long long)r->body.len);
+        o = buf_put_dec(o, (long long)r->body.len);
         o = PUT_LIT(o, "\r\n");
     }
     o = PUT_LIT(o, "\r\n");

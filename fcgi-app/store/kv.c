@@ -124,11 +124,8 @@ int kv_pipe(const char *fmt, ...)
 /* "<c><decimal v>\r\n" at p; returns the end. */
 static char *put_head(char *p, char c, size_t v)
 {
-    char d[24];
-    size_t n = strlen(buf_dec(d, (long long)v));
     *p++ = c;
-    memcpy(p, d, n);
-    p += n;
+    p = buf_put_dec(p, (long long)v);
     *p++ = '\r';
     *p++ = '\n';
     return p;

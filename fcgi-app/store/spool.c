@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "store/spool.h"
 #include "store/jobs.h"
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
 #include <errno.h>
@@ -81,14 +82,12 @@ int spool_format_prefix(char *out, size_t outsz, const char *type, long long arr
     if (!spool_type_valid(type) || arrival_us < 0) return SPOOL_EINVAL;
     /* by hand: snprintf was most of an append's instructions */
     char digits[24];
-    size_t nd = sizeof digits, tl = strlen(type);
-    unsigned long long u = (unsigned long long)arrival_us;
-    do digits[--nd] = (char)('0' + u % 10); while (u /= 10);
-    size_t n = tl + 1 + (sizeof digits - nd) + 1;
+    size_t nd = (size_t)(buf_put_dec(digits, arrival_us) - digits), tl = strlen(type);
+    size_t n = tl + 1 + nd + 1;
     if (n >= outsz) return SPOOL_EINVAL;
     memcpy(out, type, tl);
     out[tl] = '\t';
-    memcpy(out + tl + 1, digits + nd, sizeof digits - nd);
+    memcpy(out + tl + 1, digits, nd);
     out[n - 1] = '\t';
     out[n] = '\0';
     return (int)n;
