@@ -28,7 +28,7 @@
 # Figures only: not part of the pass/fail suite. BENCH_WORKER_LOG=FILE keeps
 # the workers' stderr; BENCH_CONNECTIONS / BENCH_THREADS tune wrk;
 # BENCH_PROFILE=FILE records a system-wide perf profile of round 1's
-# shipping run.
+# shipping run (BENCH_PROFILE_RUN=hot or trivial: of that run instead).
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -168,9 +168,15 @@ quiet() { "$PY" "$TOP/tests/bench/cpushare.py" --wait-quiet 120 >/dev/null; }
 ratio() { python3 -c "import sys; e,t=float(sys.argv[1]),float(sys.argv[2]); print('%.3f' % (e/t if t else 0))" "$1" "$2"; }
 cpu_last() { tail -1 "$WORK/cpu.txt" 2>/dev/null; }
 : >"$WORK/rounds.txt"
+# profile RUN: a system-wide perf profile of round 1's RUN when asked for.
+profile() {
+    [ -n "${BENCH_PROFILE:-}" ] && [ "$round" = 1 ] && [ "${BENCH_PROFILE_RUN:-shipping}" = "$1" ] || return 0
+    ( sleep 1; perf record -a -g -F 499 -o "$BENCH_PROFILE" -- sleep $((DUR - 2)) >/dev/null 2>&1 ) &
+}
 for round in $(seq "$ROUNDS"); do
     echo "-- round $round"
     quiet
+    profile trivial
     out_t=$(wrk_run "$PT" "$DUR" "$CONNS"); T_RPS=$(echo "$out_t" | rps)
     printf '  trivial responder     %8.0f req/s  p99 %s\n' "$T_RPS" "$(echo "$out_t" | p99)"; cpu_last
 
@@ -178,9 +184,7 @@ for round in $(seq "$ROUNDS"); do
     b0=$(backlog); n0=$(rows)
     backlog "$DUR" >"$WORK/backlog.txt" &
     SAMPLER=$!
-    if [ -n "${BENCH_PROFILE:-}" ] && [ "$round" = 1 ]; then   # system-wide profile of a shipping run
-        ( sleep 1; perf record -a -g -F 499 -o "$BENCH_PROFILE" -- sleep $((DUR - 2)) >/dev/null 2>&1 ) &
-    fi
+    profile shipping
     out_e=$(wrk_run "$PE" "$DUR" "$CONNS"); E_RPS=$(echo "$out_e" | rps)
     wait "$SAMPLER"
     n1=$(rows)
@@ -203,6 +207,7 @@ PY
     flock -o "$ECHELON_SPOOL_DIR/shipper-run.lock" sleep $((DUR + 1)) &
     HOLD=$!
     sleep 0.3
+    profile hot
     out_p=$(wrk_run "$PE" "$DUR" "$CONNS"); P_RPS=$(echo "$out_p" | rps)
     wait "$HOLD"
     printf '  /b.gif, hot path      %8.0f req/s  p99 %s  ratio %s\n' "$P_RPS" "$(echo "$out_p" | p99)" "$(ratio "$P_RPS" "$T_RPS")"

@@ -2,6 +2,10 @@
 # bench_beacon.sh: instructions and microseconds per /b.gif in-process.
 #   tools/echelon-dev up && tests/bench/bench_beacon.sh [N]
 # Needs the stack only for the day's visitor key (Redis) and the secret.
+# BENCH_PERF=FILE: also a perf profile of 50,000 warm beacons (a cold-cache
+# run's profile is mostly the loop that chills the caches); BENCH_KEEP=FILE
+# keeps the callgrind output; BENCH_CG_OPTS adds callgrind options (e.g.
+# --toggle-collect=dispatch to count only the beacons).
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 set -a; . "${ECHELON_STACK_ENV:-$TOP/var/stack.env}"; set +a
@@ -29,7 +33,7 @@ mkdir -p "$W/spool"
 export ECHELON_SPOOL_DIR="$W/spool"
 "$W/bench" "$W/uris.txt" "$N" 2>&1 | tail -1
 for mb in ${BENCH_COLD_MB:-2 64}; do BENCH_COLD=$mb "$W/bench" "$W/uris.txt" 5000 2>&1 | tail -1; done
-[ -n "${BENCH_PERF:-}" ] && BENCH_COLD=64 perf record -F 5000 -o "$BENCH_PERF" "$W/bench" "$W/uris.txt" 5000 >/dev/null 2>&1
+[ -n "${BENCH_PERF:-}" ] && perf record -F 5000 -o "$BENCH_PERF" "$W/bench" "$W/uris.txt" 50000 >/dev/null 2>&1
 if command -v valgrind >/dev/null; then
     valgrind --tool=callgrind --callgrind-out-file="$W/cg.out" ${BENCH_CG_OPTS:-} "$W/bench" "$W/uris.txt" 2000 >/dev/null 2>&1
     # awk exits at the first match: the pipe's SIGPIPE must not end the script.
