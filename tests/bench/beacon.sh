@@ -53,7 +53,10 @@ command -v lighttpd >/dev/null || die "lighttpd is not installed"
 
 WORK=$(mktemp -d /tmp/echelon-bench.XXXXXX)
 LPID=""
+HOLD=""
 cleanup() {
+    # an interrupted run must not leave the shipper paused
+    if [ -n "$HOLD" ]; then pkill -P "$HOLD" 2>/dev/null; kill "$HOLD" 2>/dev/null; fi
     if [ -n "$LPID" ] && kill -0 "$LPID" 2>/dev/null; then
         kill "$LPID" 2>/dev/null
         for _ in $(seq 50); do kill -0 "$LPID" 2>/dev/null || break; sleep 0.1; done
