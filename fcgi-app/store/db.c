@@ -523,31 +523,38 @@ int db_begin(void) { return simple("START TRANSACTION"); }
 int db_commit(void) { return simple("COMMIT"); }
 int db_rollback(void) { return conn ? simple("ROLLBACK") : -1; }
 
-long long db_scalar_int(const char *sql, const char *fmt, ...)
+/* The scalar queries' common part: run, step to the first row. Returns -1
+ * on error, else whether there is a row; *r must be freed unless -1. */
+static int first_row(db_res_t **r, const char *sql, const char *fmt, va_list ap)
 {
     db_param_t p[64];
+    size_t n = parse_fmt(fmt, ap, p, 64);
+    if (run(sql, p, n, r) < 0) return -1;
+    return db_next(*r) ? 1 : 0;
+}
+
+long long db_scalar_int(const char *sql, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    size_t n = parse_fmt(fmt, ap, p, 64);
-    va_end(ap);
     db_res_t *r;
-    if (run(sql, p, n, &r) < 0) return -1;
-    long long v = -1;
-    if (db_next(r) && !db_isnull(r, 0)) v = db_int(r, 0);
+    int row = first_row(&r, sql, fmt, ap);
+    va_end(ap);
+    if (row < 0) return -1;
+    long long v = row && !db_isnull(r, 0) ? db_int(r, 0) : -1;
     db_free(r);
     return v;
 }
 
 int db_scalar_str(char *out, size_t outsz, const char *sql, const char *fmt, ...)
 {
-    db_param_t p[64];
     va_list ap;
     va_start(ap, fmt);
-    size_t n = parse_fmt(fmt, ap, p, 64);
-    va_end(ap);
     db_res_t *r;
-    if (run(sql, p, n, &r) < 0) return -1;
-    int found = db_next(r) && db_str(r, 0);
+    int row = first_row(&r, sql, fmt, ap);
+    va_end(ap);
+    if (row < 0) return -1;
+    int found = row && db_str(r, 0);
     if (found) snprintf(out, outsz, "%s", db_str(r, 0));
     db_free(r);
     return found;
