@@ -143,7 +143,7 @@ typedef struct ent {
     const char *key, *field;    /* field: HINCRBY only */
     int op;
     int ttl;                    /* EXPIRE after the writes; 0 = none */
-    long long trim_below;       /* ZSET: ZREMRANGEBYSCORE -inf (this after the ZADD; 0 = none */
+    long long trim_below;       /* ZSET: ZREMRANGEBYSCORE -inf (this, after the ZADD; 0 = none */
     long long n;                /* INCRBY / HINCRBY amount */
     size_t zhead, ztail, zn;    /* ZADD members (zmem_t list) */
 } ent_t;

@@ -27,10 +27,10 @@ static inline void buf_putc(buf_t *b, char c)
     buf_append(b, &c, 1);
 }
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Decimal text of v into out (room for 21 bytes); returns out. */
 /* The decimal digits of v (and a leading '-') at o, no NUL; returns the end.
  * At most 20 bytes. */
 char *buf_put_dec(char *o, long long v);
+/* Decimal text of v into out (room for 21 bytes); returns out. */
 const char *buf_dec(char *out, long long v);
 void buf_reset(buf_t *b);          /* length 0, keeps memory */
 void buf_free(buf_t *b);

@@ -460,7 +460,6 @@ static char *put(char *o, const char *s, size_t n)
     return o + n;
 }
 
-
 #define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
 
 static const char security_headers[] =
