@@ -160,6 +160,9 @@ wrk_run() {  # PORT SECONDS CONNS [DELAY_MS] -> wrk output (+ CPU per program)
     [ "$2" -ge 4 ] && "$PY" "$TOP/tests/bench/cpushare.py" $(($2 - 2)) 1 >>"$WORK/cpu.txt" &
     BENCH_DELAY_MS=${4:-0} wrk -t"$THREADS" -c"$3" -d"$2"s --latency -s "$WORK/beacon.lua" "http://127.0.0.1:$1/"
 }
+# The FastCGI processes this lighttpd spawned whose command line names COMM
+# (the stack's own workers run the same binary).
+workers() { local p; for p in $(pgrep -P "$LPID"); do grep -q "$1" "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done; }
 rps() { awk '/^Requests\/sec:/ {print $2}'; }
 p99() { awk '$1 == "99%" {print $2}'; }
 non2xx() { awk '/Non-2xx/ {print $NF} END {}' | tail -1; }
@@ -251,8 +254,7 @@ if [ "$PAIRS" -gt 0 ]; then
     echo "== hot path, $PAIRS paired runs of ${PSEC}s (shipper paused; order alternates)"
     worker_ticks() {  # COMM -> utime + stime of this lighttpd's COMM children
         local t=0 p
-        for p in $(pgrep -P "$LPID"); do
-            grep -q "$1" "/proc/$p/cmdline" 2>/dev/null || continue
+        for p in $(workers "$1"); do
             t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
         done
         echo "$t"
@@ -300,9 +302,7 @@ printf '  target %s req/s (%d connections, %s ms pause): got %.0f req/s, p50 %s,
     "$(echo "$out_h" | rps)" "$(echo "$out_h" | awk '$1 == "50%" {print $2}')" "$(echo "$out_h" | p99)"
 
 echo "== workers and assets"
-rss=$(for p in $(pgrep -P "$LPID"); do
-    if grep -q echelon.fcgi "/proc/$p/cmdline" 2>/dev/null; then awk '/^VmRSS/ {print $2}' "/proc/$p/status"; fi
-done | awk '{s += $1; n++; if ($1 > m) m = $1} END {if (n) printf "%d workers, mean %.0f kB, max %d kB", n, s / n, m}')
+rss=$(for p in $(workers echelon.fcgi); do awk '/^VmRSS/ {print $2}' "/proc/$p/status"; done | awk '{s += $1; n++; if ($1 > m) m = $1} END {if (n) printf "%d workers, mean %.0f kB, max %d kB", n, s / n, m}')
 echo "  echelon.fcgi RSS   $rss"
 raw=$(curl -fsS "http://127.0.0.1:$PE/ea.js" | wc -c)
 gz=$(curl -fsS "http://127.0.0.1:$PE/ea.js" | gzip -9c | wc -c)
