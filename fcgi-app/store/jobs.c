@@ -37,6 +37,7 @@ typedef struct job {
     long long next_ms;         /* monotonic */
     long bg_budget_ms;         /* > 0: run in a forked child */
     pid_t child;               /* running child, 0 when none */
+    int (*gate)(void);         /* NULL, or 0 = skip this period (bg only) */
 } job_t;
 
 static job_t jobs[MAX_JOBS];
@@ -69,7 +70,7 @@ static void add(const char *name, job_fn fn, long period_ms, job_scope_t scope, 
     }
     /* Spread first runs so workers started together do not all fire at once. */
     long jitter = period_ms > 1000 ? (long)((unsigned)getpid() % (unsigned)(period_ms / 4 + 1)) : 0;
-    jobs[njobs++] = (job_t){ name, fn, period_ms, scope, mono_ms() + jitter, bg, 0 };
+    jobs[njobs++] = (job_t){ name, fn, period_ms, scope, mono_ms() + jitter, bg, 0, NULL };
 }
 
 void jobs_register(const char *name, job_fn fn, long period_ms, job_scope_t scope)
@@ -80,6 +81,12 @@ void jobs_register(const char *name, job_fn fn, long period_ms, job_scope_t scop
 void jobs_register_bg(const char *name, job_fn fn, long period_ms, job_scope_t scope, long bg_budget_ms)
 {
     add(name, fn, period_ms, scope == JOB_LOCAL ? JOB_HOST : scope, bg_budget_ms > 0 ? bg_budget_ms : 1000);
+}
+
+void jobs_set_gate(const char *name, int (*gate)(void))
+{
+    for (int i = 0; i < njobs; i++)
+        if (strcmp(jobs[i].name, name) == 0) jobs[i].gate = gate;
 }
 
 static int host_lock(const char *name)
@@ -162,6 +169,10 @@ static int run_job(job_t *j, long budget_ms, int force)
     if (j->scope == JOB_HOST) {
         int fd = host_lock(j->name);
         if (fd < 0) return 0;               /* another worker on this host has it */
+        if (bg && j->gate && !j->gate()) {  /* a fork would find nothing to do */
+            close(fd);
+            return 0;
+        }
         if (bg && spawn(j, fd, NULL, NULL, NULL, 0)) {
             close(fd);                      /* the child's copy keeps the lock */
             return 0;

@@ -25,6 +25,10 @@ void jobs_register(const char *name, job_fn fn, long period_ms, job_scope_t scop
  * JOB_CLUSTER only. The child runs the job until it returns 0/-1 or
  * `bg_budget_ms` passes. */
 void jobs_register_bg(const char *name, job_fn fn, long period_ms, job_scope_t scope, long bg_budget_ms);
+/* A cheap check run before a background job forks (after its own lock):
+ * 0 = nothing it could do now (say, another process holds the resource it
+ * needs), so no child is forked for it this period. */
+void jobs_set_gate(const char *name, int (*gate)(void));
 /* Worker start-up: remember whether we are the worker (fork allowed). */
 void jobs_set_background_allowed(int allowed);
 /* Run due jobs; returns after at most ~budget_ms of work. */

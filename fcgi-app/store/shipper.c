@@ -1058,6 +1058,18 @@ int shipper_run(long budget_ms)
     return rc < 0 ? -1 : rc;
 }
 
+/* The job's gate: while another process holds the run lock (echelon-ctl
+ * flush, or a long pass of another shipper), a forked shipper would only
+ * find it taken and exit; workers check before forking (several times a
+ * second each) instead. */
+static int run_lock_free(void)
+{
+    int fd = take_lock(0);
+    if (fd < 0) return fd == -2 ? 0 : 1;    /* an I/O error: let the run report it */
+    close(fd);
+    return 1;
+}
+
 /* A process without the handlers (echelon-ctl built without a module's
  * registration) cannot ship: let the workers do it, which they do within
  * about a second of being idle (rotate job, then the shipper job). */
@@ -1139,6 +1151,7 @@ void shipper_init(void)
 {
     /* In a forked child: a worker that ships stops answering meanwhile. */
     jobs_register_bg("shipper", shipper_job, 250, JOB_HOST, 3000);
+    jobs_set_gate("shipper", run_lock_free);
     jobs_register("spool-backlog", backlog_job, 1000, JOB_LOCAL);
 }
 

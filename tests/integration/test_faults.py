@@ -306,6 +306,39 @@ def test_redis_stopped():
     check_exactly_once("Redis stopped", load)
 
 
+def forks_so_far():
+    """Processes and threads created on this machine since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("processes "):
+                return int(line.split()[1])
+    return 0
+
+
+def test_run_lock_held():
+    """While another process holds the shipper's run lock (as echelon-ctl
+    flush does), the workers check it before forking: a shipper child would
+    only find the lock taken and exit. Unfixed, each worker forked one about
+    4 times a second (about 48 in 3 s with 4 workers)."""
+    import fcntl
+    fd = os.open(os.path.join(SPOOL, "shipper-run.lock"), os.O_RDWR | os.O_CREAT, 0o660)
+    load = Load("runlock", threads=3).start()
+    forked = None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        time.sleep(0.6)               # children forked before the lock was taken exit
+        f0 = forks_so_far()
+        time.sleep(3)
+        forked = forks_so_far() - f0
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+        load.stop()
+    t.ok("run lock held elsewhere: workers fork no shipper children", forked is not None and forked < 10,
+         "%s processes or threads created on the machine in 3 s" % forked)
+    check_exactly_once("run lock held elsewhere", load)
+
+
 def test_health_reports_backlog():
     r = t.get("/api/health")
     t.eq("health answers 200 after the faults", r.status, 200)
@@ -321,7 +354,7 @@ t.ok("PoW token minter matches the spec vectors", powtok.self_test())
 # FAULTS_ONLY=test_mariadb_frozen,test_baseline runs a subset (when debugging one fault).
 only = [x for x in os.environ.get("FAULTS_ONLY", "").split(",") if x]
 for fn in (test_baseline, test_kill_worker_under_load, test_kill_worker_while_shipping,
-           test_mariadb_frozen, test_redis_stopped, test_health_reports_backlog):
+           test_mariadb_frozen, test_redis_stopped, test_run_lock_held, test_health_reports_backlog):
     if not only or fn.__name__ in only:
         t.run(fn)
 t.done()
