@@ -7,7 +7,9 @@
  * still ships its spool: a receive timeout on the Unix-domain listening
  * socket makes accept(2) return after a second without a connection (no
  * syscall per request), else SIGALRM interrupts accept (alarm(2) before and
- * after each accept). SIGTERM lets the current request finish and exits. */
+ * after each accept). SIGTERM lets the current request finish and exits.
+ * On a Unix-domain socket a finished connection is closed at once, without
+ * libfcgi's lingering close (see close_at_once). */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <signal.h>
@@ -53,6 +55,21 @@ static int accept_times_out(int fd)
         return 0;
     struct timeval tv = { .tv_sec = 1, .tv_usec = 0 };
     return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0;
+}
+
+/* libfcgi ends a connection with shutdown(SHUT_WR), then waits in poll(2)
+ * until the web server closes its end, and only then closes: on TCP, input
+ * left unread would otherwise make the kernel answer with a reset that can
+ * destroy the response in flight. The wait costs every request a second
+ * sleep and wake-up of the worker (and the web server a wake-up of it).
+ * On a Unix-domain connection nothing is reset and the response already
+ * sits in the web server's receive queue; unread input would only flag an
+ * error on its socket, so close at once only when the input was read to
+ * its end: for a request without a body the end (an empty FCGI_STDIN
+ * record) normally came in the same read as the parameters. */
+static void close_at_once(FCGX_Request *rq)
+{
+    if (FCGX_HasSeenEOF(rq->in) == EOF || FCGX_GetChar(rq->in) == EOF) FCGX_Detach(rq);
 }
 
 /* Read the body up to max bytes. Returns 0, or 413 when it is larger (by
@@ -143,7 +160,8 @@ int main(void)
     }
     FCGX_Request rq;
     FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR);
-    int use_alarm = !accept_times_out(0);
+    int unix_socket = accept_times_out(0);
+    int use_alarm = !unix_socket;
     arena_t arena = { 0 };
     resp_t resp;
     resp_init(&resp);
@@ -164,6 +182,7 @@ int main(void)
         clock_gettime(CLOCK_MONOTONIC, &t0);
         dispatch(&req, &resp, &rq);
         resp_send(&resp, &req, fcgi_out, &rq);
+        if (unix_socket) close_at_once(&rq);
         FCGX_Finish_r(&rq);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         long us = (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);

@@ -31,6 +31,10 @@
 # (default 3) measure the hot path's ratio again as a median with quartiles,
 # and the workers' CPU per request. BENCH_PROFILE=FILE records a
 # system-wide perf profile of round 1's shipping run (BENCH_PROFILE_RUN=hot or trivial: of that run instead).
+# BENCH_TRIVIAL_CLOSE=at-once makes the trivial responder end its
+# connections as echelon.fcgi does (closing at once instead of stock
+# libfcgi's lingering close; trivial_gif.c): the ratio is then the cost of
+# the beacon handler alone, with the same FastCGI frame on both sides.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -137,6 +141,7 @@ server.tag = "echelon-bench"
 }
 \$SERVER["socket"] == "127.0.0.1:$PT" {
   fastcgi.server = ( "/" => (( "bin-path" => "$WORK/trivial_gif", "socket" => "$WORK/trivial.sock",
+    "bin-environment" => ( "TRIVIAL_CLOSE" => "${BENCH_TRIVIAL_CLOSE:-lingering}" ),
     "max-procs" => $WORKERS, "check-local" => "disable" )))
 }
 EOF
@@ -169,6 +174,7 @@ non2xx() { awk '/Non-2xx/ {print $NF} END {}' | tail -1; }
 
 ROUNDS=${BENCH_ROUNDS:-5}
 echo "== /b.gif vs trivial FastCGI GIF: lighttpd, $WORKERS workers each, wrk -t$THREADS -c$CONNS -d${DUR}s, $ROUNDS rounds"
+echo "   trivial responder's close: ${BENCH_TRIVIAL_CLOSE:-lingering} (stock libfcgi: lingering; BENCH_TRIVIAL_CLOSE=at-once: as echelon.fcgi)"
 echo "   each round, on a quiet box: trivial; /b.gif while shipping; /b.gif with the shipper paused (hot path); drain"
 wrk_run "$PT" 2 "$CONNS" >/dev/null; wrk_run "$PE" 2 "$CONNS" >/dev/null      # warm-up
 "$TOP/build/echelon-ctl" flush >/dev/null 2>&1

@@ -2,9 +2,18 @@
  * every request with the 43-byte GIF of /b.gif (spec/10 Appendix A) and the
  * same response headers, doing nothing else. beacon.sh builds it (not
  * automake) and runs it under the same lighttpd as echelon.fcgi, so the
- * ratio of their throughputs is the cost of Echelon's hot path. */
+ * ratio of their throughputs is the cost of Echelon's hot path.
+ *
+ * By default it ends each connection the way stock libfcgi does (shut down
+ * the write side, wait for the web server to close, close). With
+ * TRIVIAL_CLOSE=at-once in its environment it closes at once, as
+ * echelon.fcgi does on a Unix-domain socket once the input was read to its
+ * end (main.c): the ratio against that responder is the cost of the beacon
+ * handler alone, with the same FastCGI frame on both sides. */
 #include <fcgiapp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const unsigned char gif[43] = {
     0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
@@ -31,9 +40,12 @@ int main(void)
     FCGX_Request rq;
     if (FCGX_Init() != 0) return 1;
     FCGX_InitRequest(&rq, 0, 0);
+    const char *close_mode = getenv("TRIVIAL_CLOSE");
+    int at_once = close_mode && strcmp(close_mode, "at-once") == 0;
     while (FCGX_Accept_r(&rq) >= 0) {
         FCGX_PutStr(head, (int)sizeof head - 1, rq.out);
         FCGX_PutStr((const char *)gif, (int)sizeof gif, rq.out);
+        if (at_once && (FCGX_HasSeenEOF(rq.in) == EOF || FCGX_GetChar(rq.in) == EOF)) FCGX_Detach(&rq);
         FCGX_Finish_r(&rq);
     }
     return 0;
