@@ -8,7 +8,8 @@
  *   -> MariaDB: one transaction, INSERT ... ON DUPLICATE KEY UPDATE
  *     record_id = record_id, up to SHIP_ROWS_PER_INSERT rows per statement
  *     (spec/30 §1.1.8: deduplicates like INSERT IGNORE but keeps data errors
- *     visible)
+ *     visible); in a second thread, chunk by chunk, while the next chunks
+ *     are parsed and decided (see "pipeline" below)
  *   -> Redis exchange 2 (effects, after COMMIT so a failed insert that is
  *     retried does not count realtime twice): rl:over, realtime windows,
  *     minute/hour counters.
@@ -26,6 +27,7 @@
  * address in the batch saw (total - batch count + k).
  *
  * Redis keys: collect/live_keys.h. Tables: visitor_views, semantic_events. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,80 +433,167 @@ static int flush_rows(const char *head, size_t ncols, const db_param_t *P, size_
     return rc < 0 ? -1 : 0;
 }
 
-static int insert_all(arena_t *a, rec_t *R, judged_t *J, size_t n)
+/* The rows of one transaction, statement by statement: a record's rows
+ * are added in arrival order and a full statement goes out at once. */
+typedef struct inserter {
+    arena_t a;
+    db_param_t *P, *E;
+    size_t pr, er;
+    int began;
+} inserter_t;
+
+static int ins_open(inserter_t *s)
 {
-    db_param_t *P = malloc(sizeof(db_param_t) * VIEW_COLS * SHIP_ROWS_PER_INSERT);
-    db_param_t *E = malloc(sizeof(db_param_t) * EVENT_COLS * SHIP_ROWS_PER_INSERT);
-    size_t pr = 0, er = 0;
+    memset(s, 0, sizeof *s);
+    s->P = malloc(sizeof(db_param_t) * VIEW_COLS * SHIP_ROWS_PER_INSERT);
+    s->E = malloc(sizeof(db_param_t) * EVENT_COLS * SHIP_ROWS_PER_INSERT);
+    return s->P && s->E ? 0 : -1;
+}
+
+static int ins_add(inserter_t *s, const rec_t *r, const judged_t *j)
+{
+    arena_t *a = &s->a;
     int rc = 0;
-    if (!P || !E) { free(P); free(E); return -1; }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (!J[i].ok || !J[i].store) continue;
-        char *ts = arena_alloc(a, 24);
-        rec_datetime(R[i].ts_ms, ts);
-        if (R[i].kind == REC_VIEW) {
-            const rec_view_t *v = &R[i].view;
-            db_param_t *p = P + pr * VIEW_COLS;
-            p[0] = P_s(fit(a, v->visitor_id, 128));
-            p[1] = P_s(fit(a, v->path, 2048));
-            p[2] = P_s(fit(a, v->site_id, 64));
-            p[3] = P_s(fit(a, v->session_id, 64));
-            p[4] = P_i(v->interaction_ms);
-            p[5] = v->has_w ? P_i(v->w) : P_s(NULL);
-            p[6] = v->has_h ? P_i(v->h) : P_s(NULL);
-            p[7] = P_s(fit(a, v->device_type, 32));
-            p[8] = P_s(fit(a, v->os_name, 64));
-            p[9] = P_s(fit(a, v->browser_name, 64));
-            p[10] = P_s(fit(a, v->browser_version, 64));
-            p[11] = P_s(fit(a, v->country_code, 32));
-            p[12] = P_i(v->is_returning);
-            p[13] = P_s(fit(a, v->referrer, 2048));
-            p[14] = P_s(fit(a, v->referrer_type, 32));
-            p[15] = P_i(J[i].total);
-            p[16] = P_s(J[i].detail);
-            p[17] = P_i(v->is_pwa);
-            for (int k = 0; k < 5; k++) p[18 + k] = P_s(fit(a, v->utm[k], 256));
-            p[23] = P_s(ts);
-            p[24] = P_b(v->id);
-            if (++pr == SHIP_ROWS_PER_INSERT) {
-                rc = flush_rows(view_cols, VIEW_COLS, P, pr);
-                pr = 0;
-            }
-        } else if (R[i].kind == REC_EVENTS) {
-            const rec_events_t *e = &R[i].events;
-            for (size_t k = 0; k < e->n && rc == 0; k++) {
-                const rec_event_t *x = &e->ev[k];
-                db_param_t *p = E + er * EVENT_COLS;
-                p[0] = P_s(fit(a, x->event_type, 64));
-                p[1] = P_s(fit(a, e->site_id, 64));
-                p[2] = P_s(fit(a, x->session_id, 64));
-                p[3] = P_s(fit(a, e->visitor_id, 128));
-                p[4] = P_s(x->data);
-                p[5] = P_s(fit(a, x->experiment_id, 128));
-                p[6] = P_s(fit(a, x->variant_id, 128));
-                p[7] = P_s(fit(a, x->utm_campaign, 256));
-                p[8] = P_s(fit(a, e->device_type, 32));
-                p[9] = P_s(fit(a, e->referrer, 2048));
-                p[10] = P_i(e->hour);
-                p[11] = P_i(e->month);
-                p[12] = P_i(e->day_of_week);
-                p[13] = P_i(e->is_returning);
-                p[14] = P_i(J[i].total);
-                p[15] = P_s(J[i].detail);
-                p[16] = P_s(ts);
-                p[17] = P_b(x->id);
-                if (++er == SHIP_ROWS_PER_INSERT) {
-                    rc = flush_rows(event_cols, EVENT_COLS, E, er);
-                    er = 0;
-                }
+    if (!s->began) {
+        if (db_begin() != 0) return -1;
+        s->began = 1;
+    }
+    char *ts = arena_alloc(a, 24);
+    rec_datetime(r->ts_ms, ts);
+    if (r->kind == REC_VIEW) {
+        const rec_view_t *v = &r->view;
+        db_param_t *p = s->P + s->pr * VIEW_COLS;
+        p[0] = P_s(fit(a, v->visitor_id, 128));
+        p[1] = P_s(fit(a, v->path, 2048));
+        p[2] = P_s(fit(a, v->site_id, 64));
+        p[3] = P_s(fit(a, v->session_id, 64));
+        p[4] = P_i(v->interaction_ms);
+        p[5] = v->has_w ? P_i(v->w) : P_s(NULL);
+        p[6] = v->has_h ? P_i(v->h) : P_s(NULL);
+        p[7] = P_s(fit(a, v->device_type, 32));
+        p[8] = P_s(fit(a, v->os_name, 64));
+        p[9] = P_s(fit(a, v->browser_name, 64));
+        p[10] = P_s(fit(a, v->browser_version, 64));
+        p[11] = P_s(fit(a, v->country_code, 32));
+        p[12] = P_i(v->is_returning);
+        p[13] = P_s(fit(a, v->referrer, 2048));
+        p[14] = P_s(fit(a, v->referrer_type, 32));
+        p[15] = P_i(j->total);
+        p[16] = P_s(j->detail);
+        p[17] = P_i(v->is_pwa);
+        for (int k = 0; k < 5; k++) p[18 + k] = P_s(fit(a, v->utm[k], 256));
+        p[23] = P_s(ts);
+        p[24] = P_b(v->id);
+        if (++s->pr == SHIP_ROWS_PER_INSERT) {
+            rc = flush_rows(view_cols, VIEW_COLS, s->P, s->pr);
+            s->pr = 0;
+        }
+    } else if (r->kind == REC_EVENTS) {
+        const rec_events_t *e = &r->events;
+        for (size_t k = 0; k < e->n && rc == 0; k++) {
+            const rec_event_t *x = &e->ev[k];
+            db_param_t *p = s->E + s->er * EVENT_COLS;
+            p[0] = P_s(fit(a, x->event_type, 64));
+            p[1] = P_s(fit(a, e->site_id, 64));
+            p[2] = P_s(fit(a, x->session_id, 64));
+            p[3] = P_s(fit(a, e->visitor_id, 128));
+            p[4] = P_s(x->data);
+            p[5] = P_s(fit(a, x->experiment_id, 128));
+            p[6] = P_s(fit(a, x->variant_id, 128));
+            p[7] = P_s(fit(a, x->utm_campaign, 256));
+            p[8] = P_s(fit(a, e->device_type, 32));
+            p[9] = P_s(fit(a, e->referrer, 2048));
+            p[10] = P_i(e->hour);
+            p[11] = P_i(e->month);
+            p[12] = P_i(e->day_of_week);
+            p[13] = P_i(e->is_returning);
+            p[14] = P_i(j->total);
+            p[15] = P_s(j->detail);
+            p[16] = P_s(ts);
+            p[17] = P_b(x->id);
+            if (++s->er == SHIP_ROWS_PER_INSERT) {
+                rc = flush_rows(event_cols, EVENT_COLS, s->E, s->er);
+                s->er = 0;
             }
         }
     }
-    if (rc == 0) rc = flush_rows(view_cols, VIEW_COLS, P, pr);
-    if (rc == 0) rc = flush_rows(event_cols, EVENT_COLS, E, er);
-    free(P);
-    free(E);
     return rc;
+}
+
+/* The last statements and COMMIT when rc is 0, else ROLLBACK; frees s.
+ * Returns 0 when the rows are committed (or there were none). */
+static int ins_close(inserter_t *s, int rc)
+{
+    if (rc == 0 && s->began) rc = flush_rows(view_cols, VIEW_COLS, s->P, s->pr);
+    if (rc == 0 && s->began) rc = flush_rows(event_cols, EVENT_COLS, s->E, s->er);
+    if (rc == 0 && s->began && db_commit() != 0) rc = -1;
+    if (rc != 0 && s->began) db_rollback();
+    free(s->P);
+    free(s->E);
+    arena_free(&s->a);
+    return rc;
+}
+
+/* ------------------------------------------------------------- pipeline */
+
+/* A batch's stages are serial per record (decide needs the parse, the
+ * insert needs the decision, the effects need the commit), and each waits
+ * on another process: measured shipping alone, MariaDB ~40 us of CPU per
+ * record, Redis ~25, this process ~14, one after the other, so the box sat
+ * half idle. The batch therefore goes in chunks of SHIP_CHUNK records: a
+ * second thread inserts the chunks already decided while this one parses
+ * and decides the next (its Redis exchange). Deciding chunk by chunk in
+ * arrival order gives the values one command per record would (see the top
+ * of this file). The insert thread has the process's MariaDB connection to
+ * itself until it is joined (nothing on this side touches store/db
+ * meanwhile); this thread has Redis. Batches of one chunk, and a failed
+ * pthread_create, insert in this thread. (Two insert threads on two
+ * connections were tried: their transactions fight over the same index
+ * pages, MariaDB burnt 1.5x the CPU per row and shipped no faster.) */
+#define SHIP_CHUNK 100
+
+typedef struct stage {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const rec_t *R;
+    const judged_t *J;
+    size_t ready;           /* records [0, ready) are decided */
+    size_t n;
+    int threaded;           /* mu and cv in use: the inserts run in a thread */
+    int rc;                 /* the insert's result, after the join */
+} stage_t;
+
+static void *insert_stage(void *arg)
+{
+    stage_t *st = arg;
+    inserter_t s;
+    int rc = ins_open(&s);
+    size_t done = 0;
+    while (rc == 0 && done < st->n) {
+        size_t upto = st->ready;            /* inline: everything is decided */
+        if (st->threaded) {
+            pthread_mutex_lock(&st->mu);
+            while (st->ready == done) pthread_cond_wait(&st->cv, &st->mu);
+            upto = st->ready;
+            pthread_mutex_unlock(&st->mu);
+        }
+        for (; done < upto && rc == 0; done++)
+            if (st->J[done].ok && st->J[done].store) rc = ins_add(&s, &st->R[done], &st->J[done]);
+    }
+    st->rc = ins_close(&s, rc);
+    return NULL;
+}
+
+static void stage_ready(stage_t *st, size_t upto)
+{
+    if (!st->threaded) {
+        st->ready = upto;
+        return;
+    }
+    pthread_mutex_lock(&st->mu);
+    st->ready = upto;
+    pthread_cond_signal(&st->cv);
+    pthread_mutex_unlock(&st->mu);
 }
 
 /* ---------------------------------------------------------------- effects */
@@ -571,20 +660,35 @@ int ship_batch(const shipper_rec_t *recs, size_t n)
     judged_t *J = calloc(n ? n : 1, sizeof *J);
     int rc = -1;
     if (!R || !J) goto out;
-    size_t rows = 0;
-    for (size_t i = 0; i < n; i++) {
-        J[i].ok = rec_parse(&a, recs[i].payload, recs[i].len, &R[i]) == 0;
-        if (!J[i].ok) log_warn("collect", "skipping a malformed spool record (%zu bytes)", recs[i].len);
+    stage_t st = { .R = R, .J = J, .n = n };
+    pthread_t th;
+    st.threaded = n > SHIP_CHUNK && pthread_mutex_init(&st.mu, NULL) == 0;
+    if (st.threaded && pthread_cond_init(&st.cv, NULL) != 0) {
+        pthread_mutex_destroy(&st.mu);
+        st.threaded = 0;
     }
-    decide(R, J, n, &a);
-    for (size_t i = 0; i < n; i++) rows += J[i].ok && J[i].store;
-    if (rows) {
-        if (db_begin() != 0) goto out;
-        if (insert_all(&a, R, J, n) != 0 || db_commit() != 0) {
-            db_rollback();
-            goto out;
+    if (st.threaded && pthread_create(&th, NULL, insert_stage, &st) != 0) {
+        pthread_cond_destroy(&st.cv);
+        pthread_mutex_destroy(&st.mu);
+        st.threaded = 0;
+    }
+    for (size_t lo = 0; lo < n; lo += SHIP_CHUNK) {
+        size_t hi = n - lo > SHIP_CHUNK ? lo + SHIP_CHUNK : n;
+        for (size_t i = lo; i < hi; i++) {
+            J[i].ok = rec_parse(&a, recs[i].payload, recs[i].len, &R[i]) == 0;
+            if (!J[i].ok) log_warn("collect", "skipping a malformed spool record (%zu bytes)", recs[i].len);
         }
+        decide(R + lo, J + lo, hi - lo, &a);
+        stage_ready(&st, hi);
     }
+    if (st.threaded) {
+        pthread_join(th, NULL);
+        pthread_cond_destroy(&st.cv);
+        pthread_mutex_destroy(&st.mu);
+    } else {
+        insert_stage(&st);
+    }
+    if (st.rc != 0) goto out;
     effects(R, J, n, &a);
     rc = 0;
 out:
