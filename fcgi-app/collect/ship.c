@@ -12,7 +12,8 @@
  *     are parsed and decided (see "pipeline" below)
  *   -> Redis exchange 2 (effects, after COMMIT so a failed insert that is
  *     retried does not count realtime twice): rl:over, realtime windows,
- *     minute/hour counters.
+ *     minute/hour counters; sent without waiting for the replies (Redis
+ *     applies them while the next batch is loaded).
  * Two exchanges rather than one because every write of the second depends
  * on a decision that needs the replies of the first; each is one pipeline.
  *
@@ -551,6 +552,7 @@ static int ins_close(inserter_t *s, int rc)
  * connections were tried: their transactions fight over the same index
  * pages, MariaDB burnt 1.5x the CPU per row and shipped no faster.) */
 #define SHIP_CHUNK 100
+#define SHIP_FIRST_CHUNK 25     /* the insert thread starts sooner */
 
 typedef struct stage {
     pthread_mutex_t mu;
@@ -646,11 +648,11 @@ static void effects(rec_t *R, judged_t *J, size_t n, arena_t *a)
             if ((e = tab_get(&t, a, key, NULL, OP_INCR, LK_RT_HOUR_TTL_S))) e->n += cnt;
         }
     }
-    size_t q = tab_send(&t);
-    if (n) {
-        q += kv_pipe("ZREMRANGEBYSCORE %s" LK_RL_OVER " -inf %lld", kv_prefix, now) == 0;
-    }
-    for (size_t k = 0; k < q; k++) kv_free(kv_pipe_read());
+    tab_send(&t);
+    if (n) kv_pipe("ZREMRANGEBYSCORE %s" LK_RL_OVER " -inf %lld", kv_prefix, now);
+    /* nothing here needs the replies: Redis applies these while the next
+     * batch is loaded and parsed */
+    kv_pipe_defer();
 }
 
 int ship_batch(const shipper_rec_t *recs, size_t n)
@@ -672,8 +674,9 @@ int ship_batch(const shipper_rec_t *recs, size_t n)
         pthread_mutex_destroy(&st.mu);
         st.threaded = 0;
     }
-    for (size_t lo = 0; lo < n; lo += SHIP_CHUNK) {
-        size_t hi = n - lo > SHIP_CHUNK ? lo + SHIP_CHUNK : n;
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        size_t len = lo ? SHIP_CHUNK : SHIP_FIRST_CHUNK;
+        hi = n - lo > len ? lo + len : n;
         for (size_t i = lo; i < hi; i++) {
             J[i].ok = rec_parse(&a, recs[i].payload, recs[i].len, &R[i]) == 0;
             if (!J[i].ok) log_warn("collect", "skipping a malformed spool record (%zu bytes)", recs[i].len);

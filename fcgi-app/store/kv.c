@@ -22,18 +22,21 @@ const char *kv_prefix = "ech:";
 static redisContext *ctx;
 static time_t down_until;
 static int pending;            /* pipelined commands not yet read */
+static int deferred;           /* replies kv_pipe_defer() left unread */
 
 void kv_close(void)
 {
     if (ctx) redisFree(ctx);
     ctx = NULL;
     pending = 0;
+    deferred = 0;
 }
 
 void kv_forget_after_fork(void)
 {
     ctx = NULL;          /* the parent keeps using that socket */
     pending = 0;
+    deferred = 0;
     down_until = 0;
 }
 
@@ -88,6 +91,41 @@ int kv_connect(void)
     return 0;
 }
 
+/* Connected, and the next reply on the connection is the caller's: the
+ * replies of deferred commands are read and dropped first. */
+static int ready(void)
+{
+    if (kv_connect() != 0) return -1;
+    while (deferred > 0) {
+        void *r = NULL;
+        deferred--;
+        if (redisGetReply(ctx, &r) != REDIS_OK) {
+            went_down(ctx->errstr);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    return 0;
+}
+
+int kv_pipe_defer(void)
+{
+    if (!ctx) {
+        pending = 0;
+        return -1;
+    }
+    int done = 0;
+    while (!done) {
+        if (redisBufferWrite(ctx, &done) != REDIS_OK) {
+            went_down(ctx->errstr);
+            return -1;
+        }
+    }
+    deferred += pending;
+    pending = 0;
+    return 0;
+}
+
 static redisReply *checked(redisReply *r)
 {
     if (!r && ctx) went_down(ctx->errstr[0] ? ctx->errstr : "no reply");
@@ -96,7 +134,7 @@ static redisReply *checked(redisReply *r)
 
 kv_reply_t *kv_cmd(const char *fmt, ...)
 {
-    if (kv_connect() != 0) return NULL;
+    if (ready() != 0) return NULL;
     va_list ap;
     va_start(ap, fmt);
     redisReply *r = redisvCommand(ctx, fmt, ap);
@@ -106,7 +144,7 @@ kv_reply_t *kv_cmd(const char *fmt, ...)
 
 kv_reply_t *kv_cmdargv(int argc, const char **argv, const size_t *lens)
 {
-    if (kv_connect() != 0) return NULL;
+    if (ready() != 0) return NULL;
     return checked(redisCommandArgv(ctx, argc, argv, lens));
 }
 
@@ -186,6 +224,7 @@ int kv_pipe_strs(const char *cmd, const char *key, const char *a1, const char *a
 kv_reply_t *kv_pipe_read(void)
 {
     if (!ctx || pending <= 0) return NULL;
+    if (deferred > 0 && ready() != 0) return NULL;
     void *r = NULL;
     pending--;
     if (redisGetReply(ctx, &r) != REDIS_OK) {
@@ -249,7 +288,7 @@ void kv_free(kv_reply_t *r)
 
 long long kv_int_cmd(const char *fmt, ...)
 {
-    if (kv_connect() != 0) return -1;
+    if (ready() != 0) return -1;
     va_list ap;
     va_start(ap, fmt);
     redisReply *r = checked(redisvCommand(ctx, fmt, ap));
@@ -262,7 +301,7 @@ long long kv_int_cmd(const char *fmt, ...)
 
 long kv_str_cmd(char *out, size_t outsz, const char *fmt, ...)
 {
-    if (kv_connect() != 0) return -1;
+    if (ready() != 0) return -1;
     va_list ap;
     va_start(ap, fmt);
     redisReply *r = checked(redisvCommand(ctx, fmt, ap));

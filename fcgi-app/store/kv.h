@@ -33,6 +33,11 @@ int kv_pipe_argv(int argc, const char **argv, const size_t *lens);
  * which cost a sixth of the shipper's CPU at a few commands per record. */
 int kv_pipe_strs(const char *cmd, const char *key, const char *a1, const char *a2);
 kv_reply_t *kv_pipe_read(void);
+/* Send every queued command now and leave their replies unread, for
+ * commands whose replies nobody needs: Redis works on them while the
+ * caller goes on. The next command that reads a reply (kv_cmd, kv_pipe_read,
+ * ...) first reads and drops them. 0, or -1 when Redis is unreachable. */
+int kv_pipe_defer(void);
 /* The command in the Redis protocol (RESP array of bulk strings), as
  * kv_pipe_argv sends it: kv_resp_max bounds its size, kv_resp writes it to
  * out (no NUL added) and returns its length. Pure; unit-tested. */
