@@ -364,9 +364,10 @@ enum { SEG_CLOSED = 1, SEG_LIVE };
 
 /* Each loaded segment is read through a window of complete lines, refilled
  * between batches, so a run holds about one batch per segment in memory
- * whatever the segment sizes. Offsets named *_abs are file offsets. */
-#define CHUNK (256u << 10)
-#define REFILL_LOW (128u << 10)
+ * whatever the segment sizes (1 MB: ~1,300 beacon records; a window that
+ * runs dry closes the batch early). Offsets named *_abs are file offsets. */
+#define CHUNK (1024u << 10)
+#define REFILL_LOW (512u << 10)
 
 typedef struct seg {
     char base[64];

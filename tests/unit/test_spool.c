@@ -487,9 +487,12 @@ static void test_db_down_keeps_segments_and_backs_off(void **state)
 static void test_progress_survives_failed_batch(void **state)
 {
     (void)state;
-    /* 1200 records: batches of 500, 500, 200. The second batch fails with
-     * MariaDB down; the first must not be delivered again. */
-    for (int i = 0; i < 1200; i++) append_id("v", i);
+    /* TOTAL records: batches of SHIPPER_BATCH_MAX, SHIPPER_BATCH_MAX, 200.
+     * The second batch fails with MariaDB down; the first must not be
+     * delivered again. */
+    enum { TOTAL = 2 * SHIPPER_BATCH_MAX + 200 };
+    _Static_assert(TOTAL <= MAXID, "seen[] holds every id");
+    for (int i = 0; i < TOTAL; i++) append_id("v", i);
     spool_rotate(1);
     db_up = 0;
     fail_calls_from = 1;
@@ -498,14 +501,14 @@ static void test_progress_survives_failed_batch(void **state)
     assert_int_equal(count_files(".pos"), 1);
     long long recs, age;
     assert_int_equal(shipper_backlog_local(&recs, &age), 0);
-    assert_true(recs == 1200 - SHIPPER_BATCH_MAX);
+    assert_true(recs == TOTAL - SHIPPER_BATCH_MAX);
     db_up = 1;
     fail_calls_from = -1;
     clear_backoff();
     assert_int_equal(shipper_run(1000), 0);
-    assert_int_equal(norder, 1200);
+    assert_int_equal(norder, TOTAL);
     assert_int_equal(dupes(), 0);
-    for (int i = 0; i < 1200; i++) assert_int_equal(seen[i], 1);
+    for (int i = 0; i < TOTAL; i++) assert_int_equal(seen[i], 1);
     for (size_t i = 1; i < norder; i++) assert_true(order[i] == order[i - 1] + 1);
     assert_int_equal(count_files(".seg"), 0);
     assert_int_equal(count_files(".pos"), 0);
@@ -589,11 +592,12 @@ static void test_backlog_oldest_age(void **state)
 static void test_large_segments_stream_in_order(void **state)
 {
     (void)state;
-    /* Two 1500-record segments of ~600-byte payloads (about 1 MB each, far
-     * more than one read window) with interleaved arrival times; the third
-     * batch fails once with MariaDB down. Every record arrives exactly once,
-     * in arrival order, across window refills and the resumed run. */
-    enum { N = 1500 };
+    /* Two segments of 1.5 batches each of ~600-byte payloads (megabytes,
+     * far more than one read window) with interleaved arrival times; the
+     * third batch fails once with MariaDB down. Every record arrives exactly
+     * once, in arrival order, across window refills and the resumed run. */
+    enum { N = 3 * SHIPPER_BATCH_MAX / 2 };
+    _Static_assert(2 * N <= MAXID, "seen[] holds every id");
     char pad[601];
     memset(pad, 'x', 600);
     pad[600] = '\0';
