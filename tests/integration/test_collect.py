@@ -318,6 +318,47 @@ def test_realtime_window_trimmed_on_ship():
          "stale" not in hv and "recent" in hv and len(hv) == 2, hv)
 
 
+def test_large_mixed_batch():
+    """Records spooled while the shipper is held back ship as one large batch,
+    which the shipper decides and inserts chunk by chunk in two threads
+    (collect/ship.c): stored pageviews, discarded ones (no token, +50) and
+    event batches interleaved. Every stored row arrives once, nothing
+    discarded is stored, and the realtime window counts exactly the stored
+    visitors."""
+    import fcntl
+    s = site("bigbatch")
+    spool = os.environ.get("ECHELON_SPOOL_DIR") or os.path.join(t.var, "spool")
+    fd = os.open(os.path.join(spool, "shipper-run.lock"), os.O_RDWR | os.O_CREAT, 0o660)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    kept, dropped, nev = [], [], 0
+    try:
+        for i in range(300):
+            addr = "198.18.%d.%d" % (i // 200, i % 200 + 1)    # one visitor each
+            if i % 5 == 3:
+                p = "/big-drop-%d" % i
+                beacon(s, p, tok=False, addr=addr)
+                dropped.append(p)
+            elif i % 5 == 4:
+                r = events(s, [{"type": "click", "path": "/big-%d" % i, "data": {"n": i}},
+                               {"type": "scroll_depth", "path": "/big-%d" % i, "data": {"depth": 50}}])
+                nev += 2 if r.status == 204 else 0
+            else:
+                p = "/big-%d" % i
+                beacon(s, p, addr=addr)
+                kept.append(p)
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    t.flush()
+    rows = [r[0] for r in views(s)]
+    t.eq("large batch: every stored pageview once", sorted(rows), sorted(kept))
+    t.ok("large batch: no discarded pageview stored", not set(rows) & set(dropped))
+    t.eq("large batch: event rows", len(evrows(s)), nev)
+    t.ok("large batch: events were accepted", nev == 120, nev)
+    t.eq("large batch: realtime visitors = stored pageviews",
+         t.redis("ZCARD", "ech:rt:%s:hv" % s), str(len(kept)))
+
+
 def test_country_from_geoip_database():
     """No CDN or web-server country: libmaxminddb on ECHELON_GEOIP_DB (the
     test stack's mkmmdb.py database), IPv4 and IPv6, with the
@@ -337,6 +378,6 @@ def test_country_from_geoip_database():
 for fn in (test_beacon_answers, test_beacon_row_columns, test_beacon_campaign_and_cookie_mode,
            test_excluded_visitor, test_events_statuses, test_event_row_columns,
            test_anonymized_site_and_reship, test_realtime_window_trimmed_on_ship,
-           test_country_from_geoip_database):
+           test_large_mixed_batch, test_country_from_geoip_database):
     t.run(fn)
 t.done()
