@@ -11,11 +11,16 @@
 #include "core/http.h"
 
 /* Record ids need only be unique (the UNIQUE key that makes shipping
- * idempotent), not secret: a counter pushed through two keyed 64-bit
- * bijections (SplitMix64's finaliser) never repeats within a process, and
- * the 192 seed bits from getrandom(2) keep processes apart. A getrandom per
- * record was one of the beacon's syscalls. A forked child forgets the seed
- * (pthread_atfork) so it cannot replay its parent's sequence. */
+ * idempotent), not secret. The first 8 bytes are the big-endian wall-clock
+ * milliseconds, so the unique index takes new rows near its right edge
+ * instead of at random pages (tests/bench/bench_insert.sh: ~15 % less
+ * MariaDB CPU per row on a table of millions, more once the index outgrows
+ * the buffer pool). The last 8 are a counter pushed through a keyed 64-bit
+ * bijection (SplitMix64's finaliser): they never repeat within a process,
+ * and the random key and start (getrandom(2)) keep processes apart. A
+ * getrandom per record was one of the beacon's syscalls. A forked child
+ * forgets the seed (pthread_atfork) so it cannot replay its parent's
+ * sequence. */
 static struct {
     uint64_t k0, k1, ctr;
     int seeded, atfork;
@@ -42,8 +47,11 @@ int rec_new_id(unsigned char id[REC_ID_LEN])
         idg.ctr = s[2];
         idg.seeded = 1;
     }
-    uint64_t a = mix64(idg.ctr++ ^ idg.k0), b = mix64(a ^ idg.k1);
-    memcpy(id, &a, 8);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    for (int i = 0; i < 8; i++) id[i] = (unsigned char)(ms >> (56 - 8 * i));
+    uint64_t b = mix64(mix64(idg.ctr++ ^ idg.k0) ^ idg.k1);
     memcpy(id + 8, &b, 8);
     return 0;
 }

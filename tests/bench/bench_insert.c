@@ -12,7 +12,8 @@
  *   bulk500  one prepared single-row INSERT, same clause, executed once per
  *            transaction with 500 rows bound as arrays (MariaDB's bulk
  *            execution, STMT_ATTR_ARRAY_SIZE)
- * Connection from the environment: ECHELON_DB_SOCKET, ECHELON_DB_USER,
+ * BENCH_IDS=ordered makes record ids start with the big-endian millisecond
+ * time instead of being random. Connection from the environment: ECHELON_DB_SOCKET, ECHELON_DB_USER,
  * ECHELON_DB_PASSWORD, ECHELON_DB_NAME (var/stack.env). bench_insert.sh
  * builds it and runs both modes against a scratch copy of the table. */
 #include <mysql.h>
@@ -44,6 +45,7 @@ typedef struct row {
 
 static MYSQL *m;
 static long long seq;
+static int ordered_ids;       /* BENCH_IDS=ordered: time-ordered record ids */
 
 static double server_cpu(int pid)
 {
@@ -82,6 +84,10 @@ static void make_row(row_t *r)
     strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
     snprintf(r->ts, sizeof r->ts, "%s.%03d", day, (int)(ts.tv_nsec / 1000000));
     for (int i = 0; i < 16; i++) r->rid[i] = (char)rand();
+    if (ordered_ids) {                  /* big-endian milliseconds first */
+        unsigned long long ms = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+        for (int i = 0; i < 8; i++) r->rid[i] = (char)(ms >> (56 - 8 * i));
+    }
     const char *s[COLS] = { r->vid, r->path, "bench-insert", r->sid, NULL, NULL, NULL, "desktop", "Linux",
                             "Chrome", "131.0.0.0", NULL, NULL, "direct_or_unknown", "direct_or_unknown",
                             NULL, "{}", NULL, NULL, NULL, NULL, NULL, NULL, r->ts, r->rid };
@@ -208,6 +214,7 @@ int main(int argc, char **argv)
     int pid = atoi(argv[1]), total = atoi(argv[4]);
     const char *table = argv[2], *mode = argv[3];
     srand((unsigned)getpid());
+    ordered_ids = getenv("BENCH_IDS") && strcmp(getenv("BENCH_IDS"), "ordered") == 0;
     m = mysql_init(NULL);
     if (!mysql_real_connect(m, NULL, getenv("ECHELON_DB_USER"), getenv("ECHELON_DB_PASSWORD"),
                             getenv("ECHELON_DB_NAME"), 0, getenv("ECHELON_DB_SOCKET"), 0))

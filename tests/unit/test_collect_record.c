@@ -143,6 +143,29 @@ static void record_ids_are_unique_also_after_fork(void **st)
     for (int i = 1; i <= N; i++) assert_memory_not_equal(ids[i - 1], ids[i], REC_ID_LEN);
 }
 
+/* Ids start with the big-endian wall-clock milliseconds: one made later
+ * sorts after (the unique index then grows at its right edge), and the
+ * prefix is the time it was made. */
+static void record_ids_sort_by_time(void **st)
+{
+    (void)st;
+    struct timespec t0, t1;
+    unsigned char a[REC_ID_LEN], b[REC_ID_LEN];
+    clock_gettime(CLOCK_REALTIME, &t0);
+    assert_int_equal(rec_new_id(a), 0);
+    struct timespec pause = { 0, 3 * 1000000L };
+    nanosleep(&pause, NULL);
+    assert_int_equal(rec_new_id(b), 0);
+    clock_gettime(CLOCK_REALTIME, &t1);
+    assert_true(memcmp(a, b, REC_ID_LEN) < 0);
+    unsigned long long ms = 0;
+    for (int i = 0; i < 8; i++) ms = ms << 8 | a[i];
+    unsigned long long lo = (unsigned long long)t0.tv_sec * 1000 + (unsigned long long)t0.tv_nsec / 1000000;
+    unsigned long long hi = (unsigned long long)t1.tv_sec * 1000 + (unsigned long long)t1.tv_nsec / 1000000;
+    assert_true(ms >= lo && ms <= hi);
+    assert_memory_not_equal(a + 8, b + 8, 8);
+}
+
 static void event_and_hit_records_round_trip(void **st)
 {
     (void)st;
@@ -702,6 +725,7 @@ int main(void)
         cmocka_unit_test(gif_is_the_43_byte_pixel),
         cmocka_unit_test(view_records_round_trip),
         cmocka_unit_test(event_and_hit_records_round_trip),
+        cmocka_unit_test(record_ids_sort_by_time),
         cmocka_unit_test(strings_are_written_as_json_c_prints_them),
         cmocka_unit_test(generated_records_parse_alike_on_both_paths),
         cmocka_unit_test(damaged_records_parse_alike_on_both_paths),
