@@ -13,9 +13,9 @@
 /* Record ids need only be unique (the UNIQUE key that makes shipping
  * idempotent), not secret. The first 8 bytes are the big-endian wall-clock
  * milliseconds, so the unique index takes new rows near its right edge
- * instead of at random pages (tests/bench/bench_insert.sh: ~15 % less
- * MariaDB CPU per row on a table of millions, more once the index outgrows
- * the buffer pool). The last 8 are a counter pushed through a keyed 64-bit
+ * instead of at random pages (tests/bench/bench_insert.sh: ~10 % less
+ * MariaDB CPU per row on a table of 2.5 M rows; more once the index
+ * outgrows the buffer pool). The last 8 are a counter pushed through a keyed 64-bit
  * bijection (SplitMix64's finaliser): they never repeat within a process,
  * and the random key and start (getrandom(2)) keep processes apart. A
  * getrandom per record was one of the beacon's syscalls. A forked child
