@@ -222,19 +222,19 @@ static void tab_zadd(tab_t *t, ent_t *e, const char *score, const char *member)
 }
 
 /* Queue every entry's write, then the EXPIREs (an EXPIRE before the key's
- * first write would do nothing). Returns the number of replies to read. */
-static size_t tab_send(const tab_t *t)
+ * first write would do nothing). */
+static void tab_send(const tab_t *t)
 {
-    size_t q = 0, cap = 0;
+    size_t cap = 0;
     const char **argv = NULL;
     size_t *lens = NULL;
     for (size_t i = 0; i < t->n; i++) {
         const ent_t *e = &t->e[i];
         char nb[24];
         if (e->op == OP_INCR)
-            q += kv_pipe_strs("INCRBY", e->key, buf_dec(nb, e->n), NULL) == 0;
+            kv_pipe_strs("INCRBY", e->key, buf_dec(nb, e->n), NULL);
         else if (e->op == OP_HINCR)
-            q += kv_pipe_strs("HINCRBY", e->key, e->field, buf_dec(nb, e->n)) == 0;
+            kv_pipe_strs("HINCRBY", e->key, e->field, buf_dec(nb, e->n));
         else if (e->op == OP_ZADD && e->zn) {
             size_t need = 2 + 2 * e->zn, k = 0;
             if (need > cap) {
@@ -256,12 +256,12 @@ static size_t tab_send(const tab_t *t)
             }
             for (size_t j = 0; j < k; j++)
                 lens[j] = strlen(argv[j]);
-            q += kv_pipe_argv((int)k, argv, lens) == 0;
+            kv_pipe_argv((int)k, argv, lens);
             if (e->trim_below > 0) {
                 char lo[24];
                 lo[0] = '(';
                 buf_dec(lo + 1, e->trim_below);
-                q += kv_pipe_strs("ZREMRANGEBYSCORE", e->key, "-inf", lo) == 0;
+                kv_pipe_strs("ZREMRANGEBYSCORE", e->key, "-inf", lo);
             }
         }
     }
@@ -270,9 +270,8 @@ static size_t tab_send(const tab_t *t)
     for (size_t i = 0; i < t->n; i++) {
         char nb[24];
         if (t->e[i].ttl > 0)
-            q += kv_pipe_strs("EXPIRE", t->e[i].key, buf_dec(nb, t->e[i].ttl), NULL) == 0;
+            kv_pipe_strs("EXPIRE", t->e[i].key, buf_dec(nb, t->e[i].ttl), NULL);
     }
-    return q;
 }
 
 /* ------------------------------------------------------------- decisions */
