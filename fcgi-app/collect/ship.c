@@ -433,6 +433,14 @@ static int flush_rows(const char *head, size_t ncols, const db_param_t *P, size_
     return rc < 0 ? -1 : 0;
 }
 
+/* One more row in P (*rows of them): a full statement goes out at once. */
+static int row_added(const char *head, size_t ncols, const db_param_t *P, size_t *rows)
+{
+    if (++*rows < SHIP_ROWS_PER_INSERT) return 0;
+    *rows = 0;
+    return flush_rows(head, ncols, P, SHIP_ROWS_PER_INSERT);
+}
+
 /* The rows of one transaction, statement by statement: a record's rows
  * are added in arrival order and a full statement goes out at once. */
 typedef struct inserter {
@@ -484,10 +492,7 @@ static int ins_add(inserter_t *s, const rec_t *r, const judged_t *j)
         for (int k = 0; k < 5; k++) p[18 + k] = P_s(fit(a, v->utm[k], 256));
         p[23] = P_s(ts);
         p[24] = P_b(v->id);
-        if (++s->pr == SHIP_ROWS_PER_INSERT) {
-            rc = flush_rows(view_cols, VIEW_COLS, s->P, s->pr);
-            s->pr = 0;
-        }
+        rc = row_added(view_cols, VIEW_COLS, s->P, &s->pr);
     } else if (r->kind == REC_EVENTS) {
         const rec_events_t *e = &r->events;
         for (size_t k = 0; k < e->n && rc == 0; k++) {
@@ -511,10 +516,7 @@ static int ins_add(inserter_t *s, const rec_t *r, const judged_t *j)
             p[15] = P_s(j->detail);
             p[16] = P_s(ts);
             p[17] = P_b(x->id);
-            if (++s->er == SHIP_ROWS_PER_INSERT) {
-                rc = flush_rows(event_cols, EVENT_COLS, s->E, s->er);
-                s->er = 0;
-            }
+            rc = row_added(event_cols, EVENT_COLS, s->E, &s->er);
         }
     }
     return rc;
@@ -524,10 +526,12 @@ static int ins_add(inserter_t *s, const rec_t *r, const judged_t *j)
  * Returns 0 when the rows are committed (or there were none). */
 static int ins_close(inserter_t *s, int rc)
 {
-    if (rc == 0 && s->began) rc = flush_rows(view_cols, VIEW_COLS, s->P, s->pr);
-    if (rc == 0 && s->began) rc = flush_rows(event_cols, EVENT_COLS, s->E, s->er);
-    if (rc == 0 && s->began && db_commit() != 0) rc = -1;
-    if (rc != 0 && s->began) db_rollback();
+    if (s->began) {
+        if (rc == 0) rc = flush_rows(view_cols, VIEW_COLS, s->P, s->pr);
+        if (rc == 0) rc = flush_rows(event_cols, EVENT_COLS, s->E, s->er);
+        if (rc == 0 && db_commit() != 0) rc = -1;
+        if (rc != 0) db_rollback();
+    }
     free(s->P);
     free(s->E);
     arena_free(&s->a);
