@@ -589,6 +589,32 @@ static void *insert_stage(void *arg)
     return NULL;
 }
 
+/* Start the insert thread (st->threaded); when it cannot start, the
+ * inserts run in this thread once everything is decided. */
+static void stage_start(stage_t *st, pthread_t *th)
+{
+    if (pthread_mutex_init(&st->mu, NULL) != 0) return;
+    if (pthread_cond_init(&st->cv, NULL) == 0) {
+        st->threaded = 1;               /* before the thread reads it */
+        if (pthread_create(th, NULL, insert_stage, st) == 0) return;
+        st->threaded = 0;
+        pthread_cond_destroy(&st->cv);
+    }
+    pthread_mutex_destroy(&st->mu);
+}
+
+/* Every record is decided: wait for the inserts (or do them now). */
+static void stage_finish(stage_t *st, pthread_t th)
+{
+    if (!st->threaded) {
+        insert_stage(st);
+        return;
+    }
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&st->cv);
+    pthread_mutex_destroy(&st->mu);
+}
+
 static void stage_ready(stage_t *st, size_t upto)
 {
     if (!st->threaded) {
@@ -666,17 +692,8 @@ int ship_batch(const shipper_rec_t *recs, size_t n)
     int rc = -1;
     if (!R || !J) goto out;
     stage_t st = { .R = R, .J = J, .n = n };
-    pthread_t th;
-    st.threaded = n > SHIP_CHUNK && pthread_mutex_init(&st.mu, NULL) == 0;
-    if (st.threaded && pthread_cond_init(&st.cv, NULL) != 0) {
-        pthread_mutex_destroy(&st.mu);
-        st.threaded = 0;
-    }
-    if (st.threaded && pthread_create(&th, NULL, insert_stage, &st) != 0) {
-        pthread_cond_destroy(&st.cv);
-        pthread_mutex_destroy(&st.mu);
-        st.threaded = 0;
-    }
+    pthread_t th = 0;
+    if (n > SHIP_CHUNK) stage_start(&st, &th);
     for (size_t lo = 0, hi; lo < n; lo = hi) {
         size_t len = lo ? SHIP_CHUNK : SHIP_FIRST_CHUNK;
         hi = n - lo > len ? lo + len : n;
@@ -687,13 +704,7 @@ int ship_batch(const shipper_rec_t *recs, size_t n)
         decide(R + lo, J + lo, hi - lo, &a);
         stage_ready(&st, hi);
     }
-    if (st.threaded) {
-        pthread_join(th, NULL);
-        pthread_cond_destroy(&st.cv);
-        pthread_mutex_destroy(&st.mu);
-    } else {
-        insert_stage(&st);
-    }
+    stage_finish(&st, th);
     if (st.rc != 0) goto out;
     effects(R, J, n, &a);
     rc = 0;
